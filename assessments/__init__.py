@@ -1,0 +1,1 @@
+"""Assessments: question banks, exams, delivery and grading (tenant schema)."""

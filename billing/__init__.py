@@ -1,0 +1,1 @@
+"""Billing: plans, subscriptions, seats and Stripe (public schema)."""

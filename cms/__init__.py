@@ -1,0 +1,1 @@
+"""CMS: the Wagtail page types of a tenant's portal."""

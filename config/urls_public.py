@@ -1,0 +1,13 @@
+"""URLs of the platform site (the public schema's hosts, e.g. http://localhost:8000/)."""
+
+from django.contrib import admin
+from django.urls import path
+
+from tenants.views import healthz
+from tenants.views_public import platform_home
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", platform_home, name="platform-home"),
+]

@@ -1,0 +1,17 @@
+"""URLs of a tenant's portal (any host that belongs to a tenant)."""
+
+from django.urls import include, path, re_path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from tenants.views import healthz, serve_media
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    re_path(r"^media/(?P<path>.+)$", serve_media, name="media"),
+    path("cms/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("accounts/", include("allauth.urls")),
+    path("", include(wagtail_urls)),
+]

@@ -1,0 +1,1 @@
+"""Marketplace: the shared catalogue of exam and interview templates (public schema)."""

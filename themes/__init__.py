@@ -1,0 +1,1 @@
+"""Themes: each portal's branding (tenant schema). Built out by the "Branded portals" issue."""
