@@ -44,6 +44,12 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "tenants.accounts",
+    # Platform staff (public schema) sign in through the same account stack as portal users.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.mfa",
+    "allauth.usersessions",
     "billing",
     "marketplace",
 ]
@@ -243,7 +249,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
 # --- Email -----------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        ),
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Viva <no-reply@viva.localhost>")
 
 LANGUAGE_CODE = "en"

@@ -1,0 +1,124 @@
+"""Fixtures shared by every test: a migrated template and spare pool, tenants, host clients.
+
+Tests run inside a transaction that is rolled back, and PostgreSQL DDL is transactional: a
+tenant provisioned in a test (schema renamed from a spare, rows, files aside) disappears with
+the rollback and its spare is back in the pool for the next test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from tenants import services
+from tenants.models import Tenant
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After pytest-django made the test database: the template schema and the spare pool."""
+    with django_db_blocker.unblock():
+        services.setup_tenancy(platform_domains=["localhost", "testserver"], verbosity=0)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clean_media_root():
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@dataclass
+class Portal:
+    """A provisioned tenant with a client bound to its host and a signed-in-ready admin."""
+
+    tenant: Tenant
+    domain: str
+    admin_email: str
+    client: Client
+
+    @property
+    def schema(self) -> str:
+        return self.tenant.schema_name
+
+    def activate(self):
+        return schema_context(self.schema)
+
+    def login_admin(self, client: Client | None = None) -> Client:
+        client = client or self.client
+        response = client.post(
+            "/cms/login/", {"username": self.admin_email, "password": PASSWORD}
+        )
+        assert response.status_code == 302, response.content[:500]
+        connection.set_schema_to_public()
+        return client
+
+
+def provision_portal(slug: str, name: str | None = None, kind: str = "university", **kwargs) -> Portal:
+    """Provision a tenant whose admin has the password ``PASSWORD``."""
+    from django.contrib.auth import get_user_model
+
+    result = services.provision_tenant(
+        slug=slug, name=name or slug.title(), kind=kind, admin_email=f"admin@{slug}.test", **kwargs
+    )
+    with schema_context(result.tenant.schema_name):
+        admin = get_user_model().objects.get(email=result.admin_email)
+        admin.set_password(PASSWORD)
+        admin.save()
+    return Portal(
+        tenant=result.tenant,
+        domain=result.domain,
+        admin_email=result.admin_email,
+        client=Client(HTTP_HOST=result.domain),
+    )
+
+
+@pytest.fixture
+def make_portal(db) -> Callable[..., Portal]:
+    return provision_portal
+
+
+@pytest.fixture
+def two_portals(make_portal) -> Iterator[tuple[Portal, Portal]]:
+    """Tenant A (alpha) and tenant B (beta), each with its own host-bound client."""
+    yield make_portal("alpha", "Alpha University"), make_portal("beta", "Beta Corp", "company")
+
+
+@pytest.fixture
+def committed_db(django_db_blocker) -> Iterator[None]:
+    """Database access with real commits, for what cannot run inside a test transaction
+    (migration replay, a live server, a Celery worker). Tenants made here are dropped after
+    and the spare pool is refilled."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        before = set(Tenant.objects.values_list("schema_name", flat=True))
+        try:
+            yield
+        finally:
+            connection.set_schema_to_public()
+            for tenant in Tenant.objects.exclude(schema_name__in=before):
+                services.drop_tenant(tenant)
+            services.refill_spare_pool()
+
+
+@pytest.fixture
+def make_committed_portal(committed_db) -> Callable[..., Portal]:
+    """Like make_portal, but committed, so other processes and threads can see the tenant."""
+    return provision_portal

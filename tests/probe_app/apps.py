@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProbeAppConfig(AppConfig):
+    name = "tests.probe_app"
+    label = "probe"
