@@ -31,6 +31,8 @@ def database_config(*, var_dir: Path, default_name: str = "viva") -> dict[str, A
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if "postgresql" not in config["ENGINE"]:
+            raise ValueError(f"DATABASE_URL must point to PostgreSQL, not {config['ENGINE']}.")
     else:
         host, port = embedded_postgres(var_dir)
         config = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
+from django.middleware import csp
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
@@ -32,11 +34,27 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             if request.path == "/healthz":
                 return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
             raise
-        if response is None and getattr(request, "tenant", None) is not None:
-            if request.tenant.status == Tenant.Status.SUSPENDED and request.path != "/healthz":
-                return HttpResponse(
-                    "This portal is suspended. Please contact its administrator.",
-                    status=503,
-                    content_type="text/plain; charset=utf-8",
-                )
+        tenant = getattr(request, "tenant", None)
+        suspended = tenant is not None and tenant.status == Tenant.Status.SUSPENDED
+        if response is None and suspended and request.path != "/healthz":
+            return HttpResponse(
+                "This portal is suspended. Please contact its administrator.",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
         return response
+
+
+class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
+    """Django's CSP, with the looser policy ``SECURE_CSP_ADMIN`` for the admin areas.
+
+    Wagtail's and Django's admin pages carry a few inline scripts without nonces; the portal
+    pages people use (and later the exam player) keep the strict nonce-based policy.
+    """
+
+    ADMIN_PREFIXES = ("/cms/", "/admin/")
+
+    def process_response(self, request, response):
+        if request.path.startswith(self.ADMIN_PREFIXES) and not hasattr(response, "_csp_config"):
+            response._csp_config = settings.SECURE_CSP_ADMIN
+        return super().process_response(request, response)

@@ -44,9 +44,7 @@ def clone_schema(source: str, target: str) -> None:
 
 def rename_schema(old: str, new: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"ALTER SCHEMA {quote_schema_name(old)} RENAME TO {quote_schema_name(new)}"
-        )
+        cursor.execute(f"ALTER SCHEMA {quote_schema_name(old)} RENAME TO {quote_schema_name(new)}")
 
 
 def drop_schema(schema_name: str) -> None:

@@ -38,8 +38,22 @@ HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
 RESERVED_SLUGS = frozenset(
-    {"public", "www", "admin", "api", "static", "media", "cms", "template", "spare", "viva",
-     "platform", "information-schema", "postgres", "localhost"}
+    {
+        "public",
+        "www",
+        "admin",
+        "api",
+        "static",
+        "media",
+        "cms",
+        "template",
+        "spare",
+        "viva",
+        "platform",
+        "information-schema",
+        "postgres",
+        "localhost",
+    }
 )
 PORTAL_KINDS = (Tenant.Kind.UNIVERSITY, Tenant.Kind.COMPANY, Tenant.Kind.PUBLISHER)
 
@@ -162,9 +176,10 @@ def _validate_request(*, slug: str, name: str, kind: str, admin_email: str, doma
         raise ProvisioningError("; ".join(problems) + ".")
 
     schema_name = schema_name_for(slug)
-    if Tenant.objects.filter(slug=slug).exists() or Tenant.objects.filter(
-        schema_name__iexact=schema_name
-    ).exists():
+    if (
+        Tenant.objects.filter(slug=slug).exists()
+        or Tenant.objects.filter(schema_name__iexact=schema_name).exists()
+    ):
         raise ProvisioningError(f"Tenant '{slug}' already exists.")
     if Domain.objects.filter(domain=domain).exists():
         raise ProvisioningError(f"Domain '{domain}' is already in use.")
@@ -311,9 +326,7 @@ def prepare_schema_baseline() -> bool:
             if not isinstance(page.specific, HomePage):
                 page.delete()
         root.refresh_from_db()
-        home = root.add_child(
-            instance=HomePage(title="Home", slug="home", intro="<p>Welcome.</p>")
-        )
+        home = root.add_child(instance=HomePage(title="Home", slug="home", intro="<p>Welcome.</p>"))
         changed = True
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:

@@ -63,15 +63,15 @@ class Portal:
 
     def login_admin(self, client: Client | None = None) -> Client:
         client = client or self.client
-        response = client.post(
-            "/cms/login/", {"username": self.admin_email, "password": PASSWORD}
-        )
+        response = client.post("/cms/login/", {"username": self.admin_email, "password": PASSWORD})
         assert response.status_code == 302, response.content[:500]
         connection.set_schema_to_public()
         return client
 
 
-def provision_portal(slug: str, name: str | None = None, kind: str = "university", **kwargs) -> Portal:
+def provision_portal(
+    slug: str, name: str | None = None, kind: str = "university", **kwargs
+) -> Portal:
     """Provision a tenant whose admin has the password ``PASSWORD``."""
     from django.contrib.auth import get_user_model
 

@@ -74,7 +74,9 @@ def test_users_of_a_cannot_sign_in_on_b(two_portals):
     a, b = two_portals
     with b.activate():
         assert not get_user_model().objects.filter(email=a.admin_email).exists()
-    response = b.client.post("/cms/login/", {"username": a.admin_email, "password": "correct horse battery staple"})
+    response = b.client.post(
+        "/cms/login/", {"username": a.admin_email, "password": "correct horse battery staple"}
+    )
     assert response.status_code == 200
     assert not response.wsgi_request.user.is_authenticated
     connection.set_schema_to_public()
@@ -212,6 +214,9 @@ def test_every_tenant_table_exists_in_the_tenant_schema_so_nothing_falls_back_to
     # And a tenant-only table is absent from public: a query there raises, never reads.
     from wagtail.models import Page
 
-    with schema_context(get_public_schema_name()):
-        with pytest.raises(ProgrammingError), transaction.atomic():
-            Page.objects.count()
+    with (
+        schema_context(get_public_schema_name()),
+        pytest.raises(ProgrammingError),
+        transaction.atomic(),
+    ):
+        Page.objects.count()

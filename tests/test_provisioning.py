@@ -16,7 +16,9 @@ from tenants.services import ProvisioningError, SchemaSource, provision_tenant
 
 
 def spare_names() -> set[str]:
-    return set(Tenant.objects.filter(status=Tenant.Status.SPARE).values_list("schema_name", flat=True))
+    return set(
+        Tenant.objects.filter(status=Tenant.Status.SPARE).values_list("schema_name", flat=True)
+    )
 
 
 def registry_snapshot() -> tuple:
@@ -47,7 +49,10 @@ def test_provisioning_from_the_pool_renames_a_spare_into_a_working_portal():
     assert result.source is SchemaSource.POOL
     tenant = Tenant.objects.get(slug="northfield")
     assert (tenant.schema_name, tenant.name, tenant.kind, tenant.status) == (
-        "northfield", "Northfield University", "university", "active"
+        "northfield",
+        "Northfield University",
+        "university",
+        "active",
     )
     remaining = spare_names()
     assert len(remaining) == 1 and remaining < spares_before
@@ -62,7 +67,9 @@ def test_provisioning_from_the_pool_renames_a_spare_into_a_working_portal():
 
         site = Site.objects.get()
         assert (site.hostname, site.site_name, site.is_default_site) == (
-            "northfield.localhost", "Northfield University", True
+            "northfield.localhost",
+            "Northfield University",
+            True,
         )
         assert site.root_page.specific.title == "Northfield University"
         admin = get_user_model().objects.get()
@@ -131,8 +138,9 @@ def test_migration_replay_builds_the_same_portal(committed_db):
         services.template_tenant().schema_name
     )
     with schema_context("northfield"):
-        from cms.models import HomePage
         from wagtail.models import Site
+
+        from cms.models import HomePage
 
         assert Site.objects.get().root_page.specific == HomePage.objects.get()
 
@@ -174,7 +182,9 @@ def test_provisioning_twice_is_refused_and_changes_nothing():
 @pytest.mark.django_db
 def test_an_orphan_schema_with_the_same_name_is_reported():
     schemas.clone_schema(services.template_tenant().schema_name, "northfield")
-    with pytest.raises(ProvisioningError, match="A schema named 'northfield' exists without a tenant"):
+    with pytest.raises(
+        ProvisioningError, match="A schema named 'northfield' exists without a tenant"
+    ):
         provision()
 
 
@@ -228,6 +238,8 @@ def test_setup_tenancy_is_idempotent():
     before = registry_snapshot()
     report = services.setup_tenancy(platform_domains=["localhost", "testserver"], verbosity=0)
     assert (report.template_created, report.template_changed, report.spares_made) == (
-        False, False, 0
+        False,
+        False,
+        0,
     )
     assert registry_snapshot() == before

@@ -37,6 +37,10 @@ class Command(BaseCommand):
         except ProvisioningError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            self.style.SUCCESS(f"Created {result.tenant.name} at {result.domain} ({result.source}).")
+            self.style.SUCCESS(
+                f"Created {result.tenant.name} at {result.domain} ({result.source})."
+            )
         )
-        self.stdout.write(f"Admin {result.admin_email} sets a password at:\n{result.set_password_url}")
+        self.stdout.write(
+            f"Admin {result.admin_email} sets a password at:\n{result.set_password_url}"
+        )
