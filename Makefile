@@ -9,7 +9,9 @@ PORT   ?= 8000
 
 .PHONY: run test install migrate seed serve worker bench lint format clean-db help
 
-run: install migrate seed serve  ## install, migrate, seed demo tenants, serve on :8000
+run: install  ## install, migrate, seed demo tenants, serve on :8000
+	$(MANAGE) setup_tenancy --demo
+	$(MANAGE) runserver 0.0.0.0:$(PORT)
 
 test: install  ## lint, then the full suite on PostgreSQL with a real browser
 	@scripts/ensure-chromium
@@ -21,6 +23,7 @@ install: $(VENV)/.installed  ## create .venv and install the locked dependencies
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null
 	$(BIN)/python -m pip install -q uv==0.13.8
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --quiet
 	touch $@

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -393,10 +393,12 @@ def setup_tenancy(
     refills the spare pool.
     """
     ensure_database_exists(settings.DATABASES["default"])
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    if not _all_schemas_current(tenants=False):
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
     ensure_public_tenant(domains=platform_domains)
     template, created = ensure_template_schema()
-    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+    if not _all_schemas_current(tenants=True):
+        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
     connection.set_schema_to_public()
     with transaction.atomic(), schema_context(template.schema_name):
         changed = prepare_schema_baseline()
@@ -408,6 +410,28 @@ def setup_tenancy(
         spares_discarded=discarded,
         spares_made=made,
     )
+
+
+def _all_schemas_current(*, tenants: bool) -> bool:
+    """True when no schema of the kind asked for has a migration pending (a cheap pre-check
+    that lets a second `make run` skip the migration commands)."""
+    from tenants.selectors import migration_state
+
+    public = get_public_schema_name()
+    try:
+        if not tenants:
+            with schema_context(public):
+                return migration_state().current
+        names = Tenant.objects.exclude(schema_name=public).values_list("schema_name", flat=True)
+        for name in names:
+            with schema_context(name):
+                if not migration_state().current:
+                    return False
+        return True
+    except DatabaseError:  # e.g. a fresh database without django_migrations yet
+        return False
+    finally:
+        connection.set_schema_to_public()
 
 
 def drop_tenant(tenant: Tenant) -> None:

@@ -29,6 +29,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         services.setup_tenancy(platform_domains=["localhost", "testserver"], verbosity=0)
     yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Threads of a live server or a stopped Celery worker may still hold a connection;
+        # end them so the test database can be dropped.
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

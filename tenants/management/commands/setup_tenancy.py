@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tenants import services
@@ -12,8 +13,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--pool-size", type=int, default=None)
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Then create the demo portals (what `make run` does; development only).",
+        )
 
-    def handle(self, *args, pool_size=None, verbosity=1, **options):
+    def handle(self, *args, pool_size=None, demo=False, verbosity=1, **options):
         report = services.setup_tenancy(
             platform_domains=settings.VIVA_PLATFORM_DOMAINS,
             pool_size=pool_size,
@@ -28,3 +34,5 @@ class Command(BaseCommand):
                 )
             )
         )
+        if demo:
+            call_command("seed_demo", stdout=self.stdout, stderr=self.stderr)
