@@ -209,27 +209,18 @@ def test_a_failure_midway_leaves_no_tenant_no_schema_and_the_pool_intact(
     assert all(schemas.schema_exists(name) for name in spares)
 
 
+QUILL = ["--slug=quill", "--name=Quill Press", "--kind=publisher", "--admin-email=admin@quill.test"]
+
+
 @pytest.mark.django_db
 def test_the_command_provisions_and_refuses_a_second_run_clearly(capsys):
-    call_command(
-        "provision_tenant",
-        "--slug=quill",
-        "--name=Quill Press",
-        "--kind=publisher",
-        "--admin-email=admin@quill.test",
-    )
+    call_command("provision_tenant", *QUILL)
     out = capsys.readouterr().out
     assert "Created Quill Press at quill.localhost (pool)." in out
     assert "http://quill.localhost:8000/cms/password_reset/confirm/" in out
 
     with pytest.raises(CommandError, match="Tenant 'quill' already exists."):
-        call_command(
-            "provision_tenant",
-            "--slug=quill",
-            "--name=Quill Press",
-            "--kind=publisher",
-            "--admin-email=admin@quill.test",
-        )
+        call_command("provision_tenant", *QUILL)
     assert Tenant.objects.filter(slug="quill").count() == 1
 
 
