@@ -62,6 +62,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.admin",
     "tenants.accounts",
+    "tenants.audit",
     "guardian",
     "allauth",
     "allauth.account",

@@ -15,7 +15,6 @@ VIVA_SPARE_POOL_SIZE = 2
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Each pytest-xdist worker and its Celery worker use their own media root and queue.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-MEDIA_ROOT = VAR_DIR / "test-media" / _worker  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = f"viva-test-{_worker}"
 
 # A tenant app that exists only in tests (see tests/test_template_schema.py).
@@ -32,6 +31,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 # One id per test run, inherited by the Celery worker processes a test starts.
 _run_id = os.environ.setdefault("VIVA_TEST_RUN_ID", uuid.uuid4().hex[:12])
+MEDIA_ROOT = VAR_DIR / "test-media" / f"{_run_id}-{_worker}"  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = f"viva-test-{_worker}-{_run_id}"
 # Tasks run in-process unless a test starts a real worker (tests/test_tasks.py).
 CELERY_TASK_ALWAYS_EAGER = True
