@@ -6,9 +6,15 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from tenants.views import healthz, serve_media
+from themes import views as theme_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("theme.css", theme_views.theme_stylesheet, name="theme-css"),
+    path("manifest.webmanifest", theme_views.web_manifest, name="web-manifest"),
+    path("sw.js", theme_views.service_worker, name="service-worker"),
+    path("offline/", theme_views.offline, name="offline"),
+    path("i18n/", include("django.conf.urls.i18n")),
     re_path(r"^media/(?P<path>.+)$", serve_media, name="media"),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

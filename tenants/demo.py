@@ -1,12 +1,20 @@
-"""The three demo portals that `make run` serves (development only)."""
+"""The three demo portals that `make run` serves (development only).
+
+Each gets its own theme, logo, pages and users, so the portals look and read differently.
+Everything here is idempotent: a second run creates nothing that exists.
+"""
 
 from __future__ import annotations
 
+import datetime
+import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
 from django.db import transaction
 from django_tenants.utils import schema_context
 
@@ -28,8 +36,14 @@ class DemoPortal:
     name: str
     kind: str
     intro: str
-    sections: dict[str, str]
+    theme: dict[str, str]
+    initials: str
+    pages: list[tuple[str, dict[str, Any]]]
     users: list[DemoUser] = field(default_factory=list)
+
+
+def _body(*paragraphs: str) -> list[tuple[str, str]]:
+    return [("paragraph", f"<p>{text}</p>") for text in paragraphs]
 
 
 DEMO_PORTALS = [
@@ -38,10 +52,55 @@ DEMO_PORTALS = [
         name="Northfield University",
         kind=Tenant.Kind.UNIVERSITY,
         intro="Exams, mock tests and study guides for Northfield students and staff.",
-        sections={
-            "Exam regulations": "Bring your student card. Exams open fifteen minutes early.",
-            "Study support": "Mock tests are open all term; your results stay private.",
+        theme={
+            "primary_color": "#1f4e79",
+            "accent_color": "#a4262c",
+            "font": "serif",
+            "mode": "light",
+            "corner_radius": "small",
+            "density": "comfortable",
         },
+        initials="NU",
+        pages=[
+            (
+                "content",
+                {
+                    "title": "Exam regulations",
+                    "body": _body(
+                        "Bring your student card. Online exams open fifteen minutes early.",
+                        "Extra time agreed with Student Support is applied automatically.",
+                    ),
+                },
+            ),
+            (
+                "guide",
+                {
+                    "title": "Calculus I revision",
+                    "subject": "Mathematics",
+                    "reading_minutes": 25,
+                    "body": _body(
+                        "Limits, derivatives and the fundamental theorem, with worked "
+                        "examples from past papers."
+                    ),
+                },
+            ),
+            (
+                "news",
+                {
+                    "title": "Winter exam timetable published",
+                    "date": "2026-11-20",
+                    "summary": "All January sittings are now in your exam catalogue.",
+                },
+            ),
+            (
+                "news",
+                {
+                    "title": "New mock tests for first-years",
+                    "date": "2026-11-02",
+                    "summary": "Practice papers for every core module, open all term.",
+                },
+            ),
+        ],
         users=[
             DemoUser("admin@uni.test", "admin"),
             DemoUser("teacher@uni.test", "teacher"),
@@ -53,10 +112,58 @@ DEMO_PORTALS = [
         name="Acme Corp",
         kind=Tenant.Kind.COMPANY,
         intro="Candidate assessments, interview practice and hiring panels at Acme.",
-        sections={
-            "Our hiring process": "An online assessment, then a panel interview.",
-            "Interview practice": "Rehearse with AI mock interviews and STAR feedback.",
+        theme={
+            "primary_color": "#0b5d4f",
+            "accent_color": "#9a4d00",
+            "font": "inter",
+            "mode": "dark",
+            "corner_radius": "large",
+            "density": "compact",
         },
+        initials="AC",
+        pages=[
+            (
+                "content",
+                {
+                    "title": "Our hiring process",
+                    "body": _body(
+                        "An online assessment, then a panel interview with the team you would join."
+                    ),
+                },
+            ),
+            (
+                "practice",
+                {
+                    "title": "Interview practice",
+                    "topics": [
+                        (
+                            "topic",
+                            {
+                                "title": "Tell us about a hard problem",
+                                "description": "Structure your answer with STAR.",
+                                "sample_question": "Describe a time you fixed a failing project.",
+                            },
+                        ),
+                        (
+                            "topic",
+                            {
+                                "title": "Working with others",
+                                "description": "Show how you handle disagreement.",
+                                "sample_question": "When did you change a colleague's mind?",
+                            },
+                        ),
+                    ],
+                },
+            ),
+            (
+                "news",
+                {
+                    "title": "Graduate programme opens",
+                    "date": "2026-11-15",
+                    "summary": "Assessments for the 2027 intake start on 1 December.",
+                },
+            ),
+        ],
         users=[DemoUser("admin@acme.test", "admin")],
     ),
     DemoPortal(
@@ -64,17 +171,52 @@ DEMO_PORTALS = [
         name="Quill Press",
         kind=Tenant.Kind.PUBLISHER,
         intro="Exam and interview templates written by Quill Press authors.",
-        sections={
-            "Catalogue": "Certification practice exams across twelve subjects.",
-            "For authors": "Publish your templates to the Viva marketplace.",
+        theme={
+            "primary_color": "#4b2a7b",
+            "accent_color": "#b0005a",
+            "font": "atkinson",
+            "mode": "auto",
+            "corner_radius": "none",
+            "density": "comfortable",
         },
+        initials="QP",
+        pages=[
+            (
+                "content",
+                {
+                    "title": "Catalogue",
+                    "body": _body("Certification practice exams across twelve subjects."),
+                },
+            ),
+            (
+                "content",
+                {
+                    "title": "For authors",
+                    "body": _body(
+                        "Publish your templates to the Viva marketplace and earn from every sale."
+                    ),
+                },
+            ),
+            (
+                "guide",
+                {
+                    "title": "Writing good distractors",
+                    "subject": "Item writing",
+                    "reading_minutes": 8,
+                    "body": _body(
+                        "Wrong options should be plausible to someone who has not learnt "
+                        "the material, and clearly wrong to someone who has."
+                    ),
+                },
+            ),
+        ],
         users=[DemoUser("admin@press.test", "admin")],
     ),
 ]
 
 
 def seed_demo() -> list[str]:
-    """Create the demo portals, their users and pages if missing. Returns what was created."""
+    """Create the demo portals, their users, theme and pages if missing."""
     if not getattr(settings, "VIVA_DEMO_SEED_ALLOWED", False):
         raise RuntimeError("Demo data is only created in development settings.")
     created: list[str] = []
@@ -90,6 +232,7 @@ def seed_demo() -> list[str]:
             created.append(f"tenant {portal.slug}")
         with transaction.atomic(), schema_context(services.schema_name_for(portal.slug)):
             created += _seed_users(portal)
+            created += _seed_theme(portal)
             created += _seed_pages(portal)
     return created
 
@@ -115,22 +258,70 @@ def _seed_users(portal: DemoPortal) -> list[str]:
     return created
 
 
+def _logo_file(portal: DemoPortal) -> ImageFile:
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = 256
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle(
+        (8, 8, size - 8, size - 8), radius=48, fill=portal.theme["primary_color"]
+    )
+    draw.ellipse((150, 24, 232, 106), fill=portal.theme["accent_color"])
+    try:
+        font = ImageFont.truetype("DejaVuSans-Bold.ttf", 110)
+    except OSError:
+        font = ImageFont.load_default(size=110)
+    draw.text((size / 2, size / 2 + 20), portal.initials, fill="white", font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return ImageFile(buffer, name=f"{portal.slug}-logo.png")
+
+
+def _seed_theme(portal: DemoPortal) -> list[str]:
+    from wagtail.images import get_image_model
+    from wagtail.models import Site
+
+    from themes.models import Theme
+
+    theme = Theme.for_site(Site.objects.get(is_default_site=True))
+    if theme.logo_id is not None:
+        return []
+    for name, value in portal.theme.items():
+        setattr(theme, name, value)
+    theme.logo = get_image_model().objects.create(
+        title=f"{portal.name} logo", file=_logo_file(portal)
+    )
+    theme.full_clean()
+    theme.save()
+    return [f"theme {portal.slug}"]
+
+
 def _seed_pages(portal: DemoPortal) -> list[str]:
     from wagtail.models import Site
 
-    from cms.models import ContentPage
+    from cms.models import ContentPage, InterviewPracticePage, NewsPage, StudyGuidePage
 
+    kinds = {
+        "content": ContentPage,
+        "guide": StudyGuidePage,
+        "news": NewsPage,
+        "practice": InterviewPracticePage,
+    }
     home = Site.objects.get(is_default_site=True).root_page.specific
     created = []
     if home.intro != f"<p>{portal.intro}</p>":
         home.intro = f"<p>{portal.intro}</p>"
         home.save_revision().publish()
-    for title, text in portal.sections.items():
-        if not ContentPage.objects.child_of(home).filter(title=title).exists():
-            page = ContentPage(
-                title=title,
-                body=[("paragraph", f"<p>{text}</p>")],
-            )
-            home.add_child(instance=page)
-            created.append(f"page {portal.slug}:{title}")
+    for kind, fields in portal.pages:
+        model = kinds[kind]
+        if model.objects.child_of(home).filter(title=fields["title"]).exists():
+            continue
+        values = dict(fields)
+        if "date" in values:
+            values["date"] = datetime.date.fromisoformat(values["date"])
+        page = model(show_in_menus=kind != "news", **values)
+        home.add_child(instance=page)
+        home.refresh_from_db()
+        created.append(f"page {portal.slug}:{fields['title']}")
     return created

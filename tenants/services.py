@@ -309,14 +309,32 @@ def ensure_template_schema() -> tuple[Tenant, bool]:
     return existing, True
 
 
+STARTER_FAQ = [
+    (
+        "How do I sign in?",
+        "<p>Use the email address your institution registered for you.</p>",
+    ),
+    (
+        "What happens if my connection drops during an exam?",
+        "<p>Keep answering: answers are saved on your device and sent as soon as the "
+        "connection returns.</p>",
+    ),
+    (
+        "Who can see my results?",
+        "<p>You, and the staff of this portal who mark or proctor your exams.</p>",
+    ),
+]
+
+
 def prepare_schema_baseline() -> bool:
-    """Give the current tenant schema the content every new portal starts with.
+    """Give the current tenant schema the site every new portal starts with: a home page with
+    an exam catalogue and a help page under it, served by the default Wagtail site.
 
     Idempotent. Returns True if anything changed (spares cloned earlier are then outdated).
     """
     from wagtail.models import Page, Site
 
-    from cms.models import HomePage
+    from cms.models import ExamCataloguePage, FAQPage, HomePage
 
     changed = False
     root = Page.get_first_root_node()
@@ -326,7 +344,13 @@ def prepare_schema_baseline() -> bool:
             if not isinstance(page.specific, HomePage):
                 page.delete()
         root.refresh_from_db()
-        home = root.add_child(instance=HomePage(title="Home", slug="home", intro="<p>Welcome.</p>"))
+        home = root.add_child(
+            instance=HomePage(
+                title="Home",
+                slug="home",
+                intro="<p>Exams, mock tests and practice in one place.</p>",
+            )
+        )
         changed = True
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
@@ -335,6 +359,32 @@ def prepare_schema_baseline() -> bool:
     elif site.root_page_id != home.pk:
         site.root_page = home
         site.save()
+        changed = True
+    if not ExamCataloguePage.objects.child_of(home).exists():
+        catalogue = home.add_child(
+            instance=ExamCataloguePage(
+                title="Exams",
+                slug="exams",
+                show_in_menus=True,
+                intro="<p>The exams and mock tests open to you.</p>",
+            )
+        )
+        home.refresh_from_db()
+        home.hero_cta_label, home.hero_cta_page = "See your exams", catalogue
+        home.save()
+        changed = True
+    if not FAQPage.objects.child_of(home).exists():
+        home.add_child(
+            instance=FAQPage(
+                title="Help",
+                slug="help",
+                show_in_menus=True,
+                questions=[
+                    ("item", {"question": question, "answer": answer})
+                    for question, answer in STARTER_FAQ
+                ],
+            )
+        )
         changed = True
     return changed
 
