@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.middleware import csp
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
@@ -22,9 +22,11 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     """
 
     def get_tenant(self, domain_model, hostname):
-        tenant = super().get_tenant(domain_model, hostname)
+        domain = domain_model.objects.select_related("tenant").get(domain=hostname)
+        tenant = domain.tenant
         if tenant.schema_name != get_public_schema_name() and not tenant.is_portal:
             raise domain_model.DoesNotExist
+        tenant.routed_domain = domain  # a fresh instance per request: safe to annotate
         return tenant
 
     def process_request(self, request):
@@ -42,7 +44,25 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
                 status=503,
                 content_type="text/plain; charset=utf-8",
             )
+        if response is None and suspended is False and tenant is not None:
+            return self._redirect_to_primary(request, tenant)
         return response
+
+    @staticmethod
+    def _redirect_to_primary(request, tenant):
+        """A portal's non-primary hosts answer GETs with a permanent redirect to the primary."""
+        domain = getattr(tenant, "routed_domain", None)
+        if domain is None or domain.is_primary or request.method not in ("GET", "HEAD"):
+            return None
+        if request.path == "/healthz" or tenant.schema_name == get_public_schema_name():
+            return None
+        primary = tenant.domains.filter(is_primary=True).values_list("domain", flat=True).first()
+        if primary is None:
+            return None
+        port = request.get_port()
+        netloc = primary if port in ("80", "443") else f"{primary}:{port}"
+        scheme = "https" if request.is_secure() else "http"
+        return HttpResponsePermanentRedirect(f"{scheme}://{netloc}{request.get_full_path()}")
 
 
 class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -125,7 +124,12 @@ def provision_tenant(
                 admin = _create_first_admin(admin_email)
                 set_password_url = portal_url(domain, _set_password_path(admin))
             transaction.on_commit(
-                lambda: _send_welcome(tenant_name=name, email=admin_email, url=set_password_url)
+                lambda: _send_welcome(
+                    schema_name=schema_name,
+                    tenant_name=name,
+                    email=admin_email,
+                    url=set_password_url,
+                )
             )
             if refill_pool and used is SchemaSource.POOL:
                 transaction.on_commit(_enqueue_pool_refill)
@@ -245,16 +249,21 @@ def _set_password_path(user) -> str:
     )
 
 
-def _send_welcome(*, tenant_name: str, email: str, url: str) -> None:
-    send_mail(
-        subject=f"Your {tenant_name} portal on Viva is ready",
-        message=(
-            f"Your portal {tenant_name} has been created and you are its administrator.\n\n"
-            f"Choose your password here (the link works once):\n{url}\n"
-        ),
-        from_email=None,
-        recipient_list=[email],
-    )
+def _send_welcome(*, schema_name: str, tenant_name: str, email: str, url: str) -> None:
+    from themes.email import send_branded_mail
+
+    with schema_context(schema_name):
+        send_branded_mail(
+            subject=f"Your {tenant_name} portal on Viva is ready",
+            portal_name=tenant_name,
+            paragraphs=[
+                f"Your portal {tenant_name} has been created and you are its administrator.",
+                "Choose your password with the link below. It works once.",
+            ],
+            action_url=url,
+            action_label="Choose your password",
+            to=[email],
+        )
 
 
 def _enqueue_pool_refill() -> None:

@@ -132,3 +132,39 @@ class Theme(PreviewableMixin, BaseSiteSetting):
 
         context = {"theme": self, "theme_inline_css": theme_css(self), "request": request}
         return TemplateResponse(request, self.get_preview_template(request, mode_name), context)
+
+
+class CustomDomain(models.Model):
+    """A host name a tenant admin wants their portal served on, and its verification state.
+
+    The claim lives in the tenant's own schema; only a verified claim becomes a routing row
+    (``tenants.Domain``) in the public schema. Until then nothing is served on the host.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for DNS verification"
+        VERIFIED = "verified", "Verified"
+        FAILED = "failed", "Verification failed"
+
+    hostname = models.CharField(max_length=253, unique=True)
+    token = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    is_primary = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["hostname"]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+    @property
+    def record_name(self) -> str:
+        return f"_viva-challenge.{self.hostname}"
+
+    @property
+    def record_value(self) -> str:
+        return f"viva-verification={self.token}"

@@ -102,6 +102,8 @@ VIVA_SPARE_POOL_SIZE = int(os.environ.get("VIVA_SPARE_POOL_SIZE", "2"))
 # Hosts of the platform site (public schema); portals get <slug>.<suffix> unless told otherwise.
 VIVA_PLATFORM_DOMAINS = env_list("VIVA_PLATFORM_DOMAINS", "localhost,127.0.0.1")
 VIVA_PORTAL_DOMAIN_SUFFIX = os.environ.get("VIVA_PORTAL_DOMAIN_SUFFIX", "localhost")
+# In development, custom domains under .localhost verify without a DNS record.
+VIVA_LOCAL_DOMAIN_VERIFICATION = False
 # How links to a portal are written in emails and command output.
 VIVA_PORTAL_URL = os.environ.get("VIVA_PORTAL_URL", "http://{host}:8000")
 
