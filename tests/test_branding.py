@@ -345,3 +345,70 @@ def test_the_platform_site_has_no_tenant_branding():
     response = Client(HTTP_HOST="localhost").get("/")
     assert response.status_code == 200
     assert b"/theme.css" not in response.content and b"Powered by Viva" in response.content
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+
+def pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def pdf_fonts(data: bytes) -> set[str]:
+    import io
+
+    from pypdf import PdfReader
+
+    fonts = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    return fonts
+
+
+def test_pdfs_carry_the_portal_branding(two_portals):
+    from themes.pdf import render_branded_pdf
+
+    a, b = two_portals
+    set_theme(a, primary_color="#2e7d32", font="atkinson")
+    with a.activate():
+        pdf_a = render_branded_pdf(
+            title="Results", portal_name="Alpha University", body_html="<p>Score 42</p>"
+        )
+    with b.activate():
+        pdf_b = render_branded_pdf(
+            title="Results", portal_name="Beta Corp", body_html="<p>Score 7</p>"
+        )
+    assert pdf_a.startswith(b"%PDF") and pdf_b.startswith(b"%PDF")
+    assert "Alpha University" in pdf_text(pdf_a) and "Score 42" in pdf_text(pdf_a)
+    assert "Beta Corp" in pdf_text(pdf_b) and "Alpha" not in pdf_text(pdf_b)
+    assert any("Atkinson-Hyperlegible" in font for font in pdf_fonts(pdf_a))  # theme font
+    assert not any("Atkinson" in font for font in pdf_fonts(pdf_b))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:5432/",
+        "https://example.com/x.png",
+        "viva-static:../../config/settings/base.py",
+    ],
+)
+def test_pdf_rendering_fetches_nothing_outside_the_app(two_portals, url):
+    from themes.pdf import RefusedURL, render_branded_pdf, safe_url_fetcher
+
+    a, _ = two_portals
+    with pytest.raises(RefusedURL):
+        safe_url_fetcher().fetch(url)
+    with a.activate():
+        pdf = render_branded_pdf(
+            title="x", portal_name="Alpha", body_html=f'<img src="{url}"><p>still rendered</p>'
+        )
+    assert "still rendered" in pdf_text(pdf)
+    assert b"root:" not in pdf

@@ -27,7 +27,9 @@ def add_page(portal, title: str):
 
     with portal.activate():
         home = Site.objects.get(is_default_site=True).root_page.specific
-        page = home.add_child(instance=ContentPage(title=title, body=[("heading", title)]))
+        page = home.add_child(
+            instance=ContentPage(title=title, show_in_menus=True, body=[("heading", title)])
+        )
         page.save_revision().publish()
         return page.pk, page.url_path
 

@@ -45,8 +45,8 @@ def test_two_portals_look_different_and_an_admin_rebrands_live(
     screenshot(page, "portal-b-dark")
 
     # The visitor's mode toggle overrides the theme default and survives a reload.
-    page.get_by_role("button", name="Colour mode: dark. Switch to device setting.").click()
-    page.get_by_role("button", name="Colour mode: device setting. Switch to light.").click()
+    page.get_by_role("button", name="Theme: dark. Switch to device setting.").click()
+    page.get_by_role("button", name="Theme: device setting. Switch to light.").click()
     page.reload()
     assert page.eval_on_selector("html", "el => el.dataset.mode") == "light"
     assert (
