@@ -1,6 +1,7 @@
 """URLs of a tenant's portal (any host that belongs to a tenant)."""
 
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -16,6 +17,8 @@ urlpatterns = [
     path("offline/", theme_views.offline, name="offline"),
     path("i18n/", include("django.conf.urls.i18n")),
     re_path(r"^media/(?P<path>.+)$", serve_media, name="media"),
+    # Wagtail's own password form would bypass allauth's MFA and rate limits.
+    path("cms/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),

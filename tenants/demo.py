@@ -238,6 +238,8 @@ def seed_demo() -> list[str]:
 
 
 def _seed_users(portal: DemoPortal) -> list[str]:
+    from allauth.account.models import EmailAddress
+
     User = get_user_model()
     created = []
     for demo in portal.users:
@@ -247,6 +249,9 @@ def _seed_users(portal: DemoPortal) -> list[str]:
                 "is_staff": demo.role in {"admin", "teacher"},
                 "is_superuser": demo.role == "admin",
             },
+        )
+        EmailAddress.objects.get_or_create(
+            user=user, email=demo.email, defaults={"primary": True, "verified": True}
         )
         if made or not user.has_usable_password():
             user.set_password(DEMO_PASSWORD)

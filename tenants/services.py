@@ -235,7 +235,12 @@ def _personalise_site(*, name: str, domain: str) -> None:
 
 
 def _create_first_admin(email: str):
-    return get_user_model().objects.create_superuser(email=email, password=None)
+    from allauth.account.models import EmailAddress
+
+    admin = get_user_model().objects.create_superuser(email=email, password=None)
+    # The platform operator vouches for this address; the set-password link goes to it.
+    EmailAddress.objects.create(user=admin, email=email, primary=True, verified=True)
+    return admin
 
 
 def _set_password_path(user) -> str:

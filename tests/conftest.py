@@ -69,11 +69,23 @@ class Portal:
         return schema_context(self.schema)
 
     def login_admin(self, client: Client | None = None) -> Client:
-        client = client or self.client
-        response = client.post("/cms/login/", {"username": self.admin_email, "password": PASSWORD})
-        assert response.status_code == 302, response.content[:500]
-        connection.set_schema_to_public()
-        return client
+        return sign_in(client or self.client, self.admin_email)
+
+
+def sign_in(client: Client, email: str, password: str = PASSWORD) -> Client:
+    """Sign in through allauth's form (the only sign-in form) and check it worked."""
+    response = client.post("/accounts/login/", {"login": email, "password": password})
+    assert response.status_code == 302, response.content[:2000]
+    assert response.wsgi_request.user.is_authenticated, "sign-in did not authenticate"
+    connection.set_schema_to_public()
+    return client
+
+
+def attempt_sign_in(client: Client, email: str, password: str):
+    """A sign-in attempt that may fail; returns the response."""
+    response = client.post("/accounts/login/", {"login": email, "password": password})
+    connection.set_schema_to_public()
+    return response
 
 
 def provision_portal(

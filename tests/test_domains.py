@@ -162,7 +162,8 @@ def test_non_admin_staff_cannot_manage_domains(two_portals):
         ).groups.add(*Group.objects.filter(name="Editors"))
     connection.set_schema_to_public()
     a.client.post(
-        "/cms/login/", {"username": "editor@alpha.test", "password": "correct horse battery staple"}
+        "/accounts/login/",
+        {"login": "editor@alpha.test", "password": "correct horse battery staple"},
     )
     connection.set_schema_to_public()
     assert a.client.get("/cms/domains/").status_code in (302, 403)

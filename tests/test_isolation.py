@@ -77,7 +77,7 @@ def test_users_of_a_cannot_sign_in_on_b(two_portals):
     with b.activate():
         assert not get_user_model().objects.filter(email=a.admin_email).exists()
     response = b.client.post(
-        "/cms/login/", {"username": a.admin_email, "password": "correct horse battery staple"}
+        "/accounts/login/", {"login": a.admin_email, "password": "correct horse battery staple"}
     )
     assert response.status_code == 200
     assert not response.wsgi_request.user.is_authenticated
@@ -95,7 +95,7 @@ def test_a_session_cookie_from_a_is_anonymous_on_b(two_portals):
     thief.cookies[settings.SESSION_COOKIE_NAME] = session_key
     response = thief.get("/cms/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/cms/login/")
+    assert response["Location"].startswith("/accounts/login/")
     connection.set_schema_to_public()
     with a.activate():
         assert Session.objects.filter(session_key=session_key).exists()

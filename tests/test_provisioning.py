@@ -103,10 +103,10 @@ def test_the_portal_serves_its_home_page_and_the_admin_can_set_a_password(
     )
     assert response.status_code == 302
     connection.set_schema_to_public()
-    refused = client.post("/cms/login/", {"username": "dean@northfield.test", "password": "x"})
+    refused = client.post("/accounts/login/", {"login": "dean@northfield.test", "password": "x"})
     assert refused.status_code == 200 and not refused.wsgi_request.user.is_authenticated
     logged_in = client.post(
-        "/cms/login/", {"username": "dean@northfield.test", "password": "a-long-Password-42"}
+        "/accounts/login/", {"login": "dean@northfield.test", "password": "a-long-Password-42"}
     )
     assert logged_in.status_code == 302
     assert client.get("/cms/").status_code == 200

@@ -8,3 +8,4 @@ SECRET_KEY = SECRET_KEY or "dev-insecure-key-do-not-use-in-production"  # noqa: 
 # Demo users (password "viva-demo") are created by `seed_demo` only when this is true.
 VIVA_DEMO_SEED_ALLOWED = True
 VIVA_LOCAL_DOMAIN_VERIFICATION = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True  # passkeys on http://<tenant>.localhost

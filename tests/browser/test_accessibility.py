@@ -32,6 +32,6 @@ def test_portal_pages_pass_axe(page, live_port, make_committed_portal, mode):
     set_theme(portal, mode=mode, primary_color="#4b2a7b", accent_color="#b0005a", font="atkinson")
     connection.set_schema_to_public()
     base = f"http://axe-{mode}.localhost:{live_port}"
-    for path in ("/", "/exams/", "/help/", "/offline/"):
+    for path in ("/", "/exams/", "/help/", "/offline/", "/accounts/login/", "/accounts/signup/"):
         page.goto(base + path)
         assert serious_violations(page) == [], path

@@ -62,10 +62,10 @@ def test_two_portals_look_different_and_an_admin_rebrands_live(
 
     # The admin of A rebrands A in Wagtail; B is untouched.
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(url_a + "/cms/login/")
-    page.get_by_label("Email address").fill(a.admin_email)
+    page.goto(url_a + "/accounts/login/")
+    page.get_by_label("Email").fill(a.admin_email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign In", exact=True).click()
     page.goto(url_a + "/cms/settings/themes/theme/")
     page.locator("#id_primary_color").fill("#ffcc00")
     page.get_by_role("button", name="Save").click()

@@ -22,9 +22,9 @@ def test_admin_signs_in_to_their_portal_only(page, live_port, make_committed_por
     expect(page.get_by_role("heading", level=1)).to_have_text("Beta Browser Corp")
 
     page.goto(f"http://balpha.localhost:{live_port}/cms/")
-    page.get_by_label("Email address").fill(alpha.admin_email)
+    page.get_by_label("Email").fill(alpha.admin_email)
     page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign In", exact=True).click()
     expect(page.get_by_role("heading", name="Site summary")).to_be_visible()
     expect(page.get_by_role("heading", name=alpha.admin_email)).to_be_visible()
     screenshot(page, "dashboard")
@@ -34,6 +34,6 @@ def test_admin_signs_in_to_their_portal_only(page, live_port, make_committed_por
 
     # The session belongs to balpha.localhost: the other portal's admin asks for a sign-in.
     page.goto(f"http://bbeta.localhost:{live_port}/cms/")
-    expect(page).to_have_url(f"http://bbeta.localhost:{live_port}/cms/login/?next=/cms/")
+    expect(page).to_have_url(f"http://bbeta.localhost:{live_port}/accounts/login/?next=/cms/")
     screenshot(page, "other-portal-login")
     assert csp_violations == []
