@@ -63,12 +63,18 @@ TENANT_APPS = [
     "django.contrib.admin",
     "tenants.accounts",
     "tenants.audit",
+    "tenants.privacy",
+    "tenants.sso",
     "guardian",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -164,6 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Every sign-in (portal, Wagtail admin, platform admin) goes through allauth, so its rate
 # limits, email verification and MFA apply everywhere.
 ACCOUNT_ADAPTER = "tenants.accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "tenants.sso.adapter.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
