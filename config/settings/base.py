@@ -171,6 +171,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # limits, email verification and MFA apply everywhere.
 ACCOUNT_ADAPTER = "tenants.accounts.adapter.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "tenants.sso.adapter.SocialAccountAdapter"
+# Keys (Fernet, urlsafe base64) for secrets stored in the database, newest first; old keys
+# still decrypt, so keys can be rotated. Empty: a key derived from DJANGO_SECRET_KEY.
+VIVA_FIELD_ENCRYPTION_KEYS = env_list("VIVA_FIELD_ENCRYPTION_KEYS", "")
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
