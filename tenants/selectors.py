@@ -31,3 +31,10 @@ def migration_state() -> MigrationState:
     applied = set(MigrationRecorder(connection).applied_migrations())
     pending = sorted(f"{app}.{name}" for app, name in _migrations_in_code() - applied)
     return MigrationState(schema=connection.schema_name, pending=tuple(pending))
+
+
+def current_tenant():
+    """The Tenant row of the connection's current schema (works inside schema_context too)."""
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(schema_name=connection.schema_name)

@@ -237,7 +237,10 @@ def _personalise_site(*, name: str, domain: str) -> None:
 def _create_first_admin(email: str):
     from allauth.account.models import EmailAddress
 
+    from tenants.access.permissions import assign_role
+
     admin = get_user_model().objects.create_superuser(email=email, password=None)
+    assign_role(user=admin, role="admin")
     # The platform operator vouches for this address; the set-password link goes to it.
     EmailAddress.objects.create(user=admin, email=email, primary=True, verified=True)
     return admin
@@ -387,6 +390,9 @@ def prepare_schema_baseline() -> bool:
         home.hero_cta_label, home.hero_cta_page = "See your exams", catalogue
         home.save()
         changed = True
+    from tenants.access.roles import ensure_roles
+
+    changed = ensure_roles() or changed
     if not FAQPage.objects.child_of(home).exists():
         home.add_child(
             instance=FAQPage(

@@ -43,6 +43,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "tenants.accounts",
     # Platform staff (public schema) sign in through the same account stack as portal users.
     "allauth",
@@ -63,6 +64,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "tenants.accounts",
     "tenants.audit",
+    "tenants.access",
     "tenants.privacy",
     "tenants.sso",
     "guardian",
@@ -130,6 +132,7 @@ MIDDLEWARE = [
     "tenants.middleware.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "tenants.access.middleware.AccessPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 

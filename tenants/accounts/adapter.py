@@ -1,9 +1,77 @@
-"""allauth's hooks for Viva: per-tenant sign-up policy."""
+"""allauth's hooks for Viva: each portal's sign-up policy and invitations."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
+
+INVITATION_SESSION_KEY = "viva_invitation_id"
+
+
+def _policy():
+    from tenants.access.models import AccessPolicy
+
+    return AccessPolicy.load()
+
+
+def _session_invitation(request):
+    from tenants.access.models import Invitation
+
+    invitation_id = request.session.get(INVITATION_SESSION_KEY) if request else None
+    if not invitation_id:
+        return None
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    return invitation if invitation is not None and invitation.is_usable else None
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    pass
+    def _on_platform(self) -> bool:
+        return connection.schema_name == get_public_schema_name()
+
+    def is_open_for_signup(self, request) -> bool:
+        if self._on_platform():
+            return False  # platform staff are created by platform staff
+        if _session_invitation(request) is not None:
+            return True
+        return _policy().signup_policy != "invite_only"
+
+    def clean_email(self, email: str) -> str:
+        email = super().clean_email(email)
+        if self._on_platform():
+            return email
+        invitation = _session_invitation(self.request)
+        if invitation is not None:
+            if email.lower() != invitation.email:
+                raise forms.ValidationError(
+                    f"This invitation is for {invitation.email}; sign up with that address."
+                )
+            return email
+        policy = _policy()
+        if policy.signup_policy == "domains":
+            domain = email.rsplit("@", 1)[-1].lower()
+            if domain not in policy.domains:
+                allowed = ", ".join(policy.domains)
+                raise forms.ValidationError(
+                    f"Sign-up on this portal is limited to addresses at {allowed}."
+                )
+        return email
+
+    def is_email_verified(self, request, email: str) -> bool:
+        """An accepted invitation proves the address: the link was sent to it."""
+        accepted = getattr(request, "_viva_invited_email", None)
+        invitation = _session_invitation(request)
+        invited = accepted or (invitation.email if invitation is not None else None)
+        return invited is not None and invited == (email or "").lower()
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        invitation = _session_invitation(request)
+        if commit and invitation is not None and invitation.email == user.email.lower():
+            from tenants.access.services import accept_invitation
+
+            accept_invitation(invitation=invitation, user=user)
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            request._viva_invited_email = invitation.email
+        return user

@@ -1,0 +1,52 @@
+"""Sessions end when an account is disabled or when its second factors change."""
+
+from __future__ import annotations
+
+from allauth.mfa import signals as mfa_signals
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+from django_tenants.utils import get_public_schema_name
+
+
+def _in_tenant() -> bool:
+    return connection.schema_name != get_public_schema_name()
+
+
+@receiver(pre_save, sender=get_user_model(), dispatch_uid="access.remember_is_active")
+def _remember_is_active(sender, instance, **kwargs):
+    if instance.pk is None:
+        instance._was_active = instance.is_active
+        return
+    instance._was_active = (
+        sender.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
+    )
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="access.disabled_user_sessions")
+def _end_sessions_of_disabled_user(sender, instance, created, **kwargs):
+    if created or not _in_tenant():
+        return
+    if getattr(instance, "_was_active", None) and not instance.is_active:
+        from tenants.access.services import end_all_sessions
+        from tenants.audit.services import record_event
+
+        end_all_sessions(user=instance)
+        record_event(action="user.disabled", obj=instance)
+
+
+def _factor_changed(sender, request=None, user=None, **kwargs):
+    if not _in_tenant() or user is None:
+        return
+    from tenants.access.services import end_all_sessions
+
+    keep = request.session.session_key if request is not None else None
+    end_all_sessions(user=user, keep_session_key=keep)
+
+
+for _signal in ("authenticator_added", "authenticator_removed", "authenticator_reset"):
+    if hasattr(mfa_signals, _signal):
+        getattr(mfa_signals, _signal).connect(
+            _factor_changed, dispatch_uid=f"access.end_sessions_on_{_signal}"
+        )

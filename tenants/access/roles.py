@@ -1,0 +1,87 @@
+"""The roles of a portal: one Django group each, with its permission set.
+
+Roles are created in the template schema, so every tenant starts with them. Permissions of
+apps that do not exist yet (exams, grading, interviews) are added to these sets by those apps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    group: str
+    staff: bool  # may use the Wagtail admin
+    permissions: tuple[str, ...]
+
+
+ADMIN_ACCESS = "wagtailadmin.access_admin"
+MEDIA = (
+    "wagtailimages.add_image",
+    "wagtailimages.change_image",
+    "wagtailimages.choose_image",
+    "wagtaildocs.add_document",
+    "wagtaildocs.change_document",
+    "wagtaildocs.choose_document",
+)
+
+ROLES: dict[str, Role] = {
+    role.key: role
+    for role in (
+        Role(
+            "admin",
+            "Tenant admins",
+            True,
+            (
+                ADMIN_ACCESS,
+                *MEDIA,
+                "accounts.add_user",
+                "accounts.change_user",
+                "accounts.view_user",
+                "auth.change_group",
+                "auth.view_group",
+                "access.add_invitation",
+                "access.view_invitation",
+                "access.change_accesspolicy",
+                "themes.change_theme",
+                "audit.view_auditevent",
+            ),
+        ),
+        Role("author", "Authors", True, (ADMIN_ACCESS, *MEDIA)),
+        Role("grader", "Graders", True, (ADMIN_ACCESS,)),
+        Role("proctor", "Proctors", True, (ADMIN_ACCESS,)),
+        Role("candidate", "Candidates", False, ()),
+        Role("hiring_manager", "Hiring managers", True, (ADMIN_ACCESS,)),
+        Role("panel_reviewer", "Panel reviewers", True, (ADMIN_ACCESS,)),
+    )
+}
+
+
+def _permissions(names: tuple[str, ...]) -> list[Permission]:
+    found = []
+    for name in names:
+        app_label, codename = name.split(".", 1)
+        permission = Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if permission is None:
+            raise LookupError(f"Permission {name} does not exist (is its app migrated?)")
+        found.append(permission)
+    return found
+
+
+def ensure_roles() -> bool:
+    """Create missing role groups and give each its permission set. True if anything changed."""
+    changed = False
+    for role in ROLES.values():
+        group, created = Group.objects.get_or_create(name=role.group)
+        wanted = set(_permissions(role.permissions))
+        have = set(group.permissions.all())
+        if created or wanted - have:
+            group.permissions.add(*(wanted - have))
+            changed = True
+    return changed
