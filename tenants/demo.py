@@ -240,6 +240,8 @@ def seed_demo() -> list[str]:
 def _seed_users(portal: DemoPortal) -> list[str]:
     from allauth.account.models import EmailAddress
 
+    from tenants.access.permissions import assign_role
+
     User = get_user_model()
     created = []
     for demo in portal.users:
@@ -256,8 +258,11 @@ def _seed_users(portal: DemoPortal) -> list[str]:
         if made or not user.has_usable_password():
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        assign_role(
+            user=user, role={"admin": "admin", "teacher": "author"}.get(demo.role, "candidate")
+        )
         if demo.role == "teacher":
-            user.groups.add(Group.objects.get(name="Editors"))
+            user.groups.add(Group.objects.get(name="Editors"))  # may edit the portal's pages
         if made:
             created.append(f"user {demo.email}")
     return created

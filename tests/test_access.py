@@ -521,3 +521,21 @@ def test_check_deploy_with_production_settings_reports_nothing():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+# --- the platform admin --------------------------------------------------------------------------
+
+
+def test_platform_staff_sign_in_through_allauth_and_portal_users_cannot(two_portals):
+    from allauth.account.models import EmailAddress
+
+    a, _ = two_portals
+    staff = User.objects.create_superuser(email="ops@viva.test", password=PASSWORD)
+    EmailAddress.objects.create(user=staff, email="ops@viva.test", primary=True, verified=True)
+    platform = Client(HTTP_HOST="localhost")
+    assert platform.get("/admin/login/")["Location"].startswith("/accounts/login/")
+    refused = attempt_sign_in(platform, a.admin_email, PASSWORD)  # a portal admin, not staff
+    assert not refused.wsgi_request.user.is_authenticated
+    sign_in(platform, "ops@viva.test")
+    assert platform.get("/admin/tenants/tenant/").status_code == 200
+    assert a.client.get("/cms/").status_code == 302  # the platform session means nothing on A
