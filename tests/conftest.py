@@ -60,6 +60,7 @@ class Portal:
     domain: str
     admin_email: str
     client: Client
+    audit_baseline: int = 0  # last audit entry written by provisioning (the admin's role)
 
     @property
     def schema(self) -> str:
@@ -97,15 +98,19 @@ def provision_portal(
     result = services.provision_tenant(
         slug=slug, name=name or slug.title(), kind=kind, admin_email=f"admin@{slug}.test", **kwargs
     )
+    from tenants.audit.models import AuditEvent
+
     with schema_context(result.tenant.schema_name):
         admin = get_user_model().objects.get(email=result.admin_email)
         admin.set_password(PASSWORD)
         admin.save()
+        baseline = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     return Portal(
         tenant=result.tenant,
         domain=result.domain,
         admin_email=result.admin_email,
         client=Client(HTTP_HOST=result.domain),
+        audit_baseline=baseline,
     )
 
 

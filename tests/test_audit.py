@@ -31,14 +31,15 @@ FIELDS = ("action", "actor_label", "ip", "object_type", "object_id", "object_lab
 
 
 def entries(portal) -> list[tuple]:
-    """The portal's log, oldest first, without the timestamps."""
+    """The portal's log since provisioning, oldest first, without the timestamps."""
     with portal.activate():
-        return list(AuditEvent.objects.order_by("id").values_list(*FIELDS))
+        since = AuditEvent.objects.filter(id__gt=portal.audit_baseline)
+        return list(since.order_by("id").values_list(*FIELDS))
 
 
 def snapshot(portal) -> list[dict]:
     with portal.activate():
-        return list(AuditEvent.objects.order_by("id").values())
+        return list(AuditEvent.objects.filter(id__gt=portal.audit_baseline).order_by("id").values())
 
 
 def refused(operation) -> DatabaseError:
@@ -68,7 +69,7 @@ def test_a_sign_in_is_recorded_in_that_tenant_only(two_portals):
 
     with a.activate():
         admin = get_user_model().objects.get(email=a.admin_email)
-        (event,) = AuditEvent.objects.all()
+        (event,) = AuditEvent.objects.filter(id__gt=a.audit_baseline)
         assert event.actor_id == admin.pk
         assert event.at <= timezone.now()
     assert entries(a) == [("auth.login", "admin@alpha.test", "127.0.0.1", "", "", "", {})]
@@ -87,7 +88,7 @@ def test_a_failed_sign_in_keeps_the_name_tried_and_never_the_password(two_portal
         ("auth.login_failed", "", "127.0.0.1", "", "", "", {"username": "admin@alpha.test"})
     ]
     with a.activate():
-        assert AuditEvent.objects.get().actor is None
+        assert AuditEvent.objects.get(id__gt=a.audit_baseline).actor is None
     assert "horse" not in repr(snapshot(a))
     assert entries(b) == []
 
@@ -116,7 +117,7 @@ def test_role_changes_are_recorded_one_event_per_group_from_either_side(make_por
     with portal.activate():
         bob = make_user("bob@gamma.test")
         editors = Group.objects.create(name="Examiners")
-        graders = Group.objects.create(name="Graders")
+        graders = Group.objects.create(name="Markers")
 
         bob.groups.add(editors, graders)
         bob.groups.add(editors)  # already a member: nothing changes, nothing is recorded
@@ -129,9 +130,9 @@ def test_role_changes_are_recorded_one_event_per_group_from_either_side(make_por
     role = ("accounts.User", ids["bob"], "bob@gamma.test")
     assert [(row[0], *row[3:]) for row in entries(portal)] == [
         ("role.granted", *role, {"role": "Examiners", "role_id": ids["examiners"]}),
-        ("role.granted", *role, {"role": "Graders", "role_id": ids["graders"]}),
+        ("role.granted", *role, {"role": "Markers", "role_id": ids["graders"]}),
         ("role.revoked", *role, {"role": "Examiners", "role_id": ids["examiners"]}),
-        ("role.revoked", *role, {"role": "Graders", "role_id": ids["graders"]}),
+        ("role.revoked", *role, {"role": "Markers", "role_id": ids["graders"]}),
         ("role.granted", *role, {"role": "Examiners", "role_id": ids["examiners"]}),
         ("role.revoked", *role, {"role": "Examiners", "role_id": ids["examiners"]}),
     ]
@@ -271,7 +272,7 @@ def test_deleting_a_user_detaches_their_entries_and_keeps_who_it_was(make_portal
         bob = make_user("bob@gamma.test")
         services.record_event(action=AuditAction.LOGIN, actor=bob)
         bob.delete()
-        (event,) = AuditEvent.objects.all()
+        (event,) = AuditEvent.objects.filter(id__gt=portal.audit_baseline)
         assert (event.actor_id, event.actor_label, event.action) == (
             None,
             "bob@gamma.test",
@@ -372,7 +373,8 @@ def test_filter_events_combines_its_criteria(make_portal):
         ]
 
         def ids(**criteria):
-            return [made.index(event) for event in selectors.filter_events(**criteria)]
+            found = selectors.filter_events(**criteria).filter(id__gt=portal.audit_baseline)
+            return [made.index(event) for event in found]
 
         assert ids() == [3, 2, 1, 0]
         assert ids(action="auth.login") == [2, 0]
@@ -558,7 +560,7 @@ def test_users_without_the_permission_cannot_open_the_audit_views(make_portal):
         editor.user_permissions.add(
             Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin")
         )
-        event_id = AuditEvent.objects.get().pk
+        event_id = AuditEvent.objects.get(id__gt=portal.audit_baseline).pk
     urls = [
         "/cms/audit/",
         "/cms/audit/results/",

@@ -41,7 +41,7 @@ def _factor_changed(sender, request=None, user=None, **kwargs):
         return
     from tenants.access.services import end_all_sessions
 
-    keep = request.session.session_key if request is not None else None
+    keep = getattr(getattr(request, "session", None), "session_key", None)
     end_all_sessions(user=user, keep_session_key=keep)
 
 
