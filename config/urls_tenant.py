@@ -6,6 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from tenants.access.views import accept_invitation_link
 from tenants.views import healthz, serve_media
 from themes import views as theme_views
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("cms/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("accounts/invitation/<str:token>/", accept_invitation_link, name="accept-invitation"),
+    path("accounts/privacy/", include("tenants.privacy.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include(wagtail_urls)),
 ]

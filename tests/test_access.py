@@ -539,3 +539,27 @@ def test_platform_staff_sign_in_through_allauth_and_portal_users_cannot(two_port
     sign_in(platform, "ops@viva.test")
     assert platform.get("/admin/tenants/tenant/").status_code == 200
     assert a.client.get("/cms/").status_code == 302  # the platform session means nothing on A
+
+
+def test_erasing_a_person_removes_their_invitations(two_portals):
+    from tenants.privacy.services import erase_user
+
+    a, _ = two_portals
+    with a.activate():
+        admin = User.objects.get(email=a.admin_email)
+        services.invite_user(
+            email="zed@alpha.test",
+            role="candidate",
+            invited_by=admin,
+            portal_url="http://alpha.localhost",
+        )
+        services.invite_user(
+            email="other@alpha.test",
+            role="candidate",
+            invited_by=admin,
+            portal_url="http://alpha.localhost",
+        )
+    person = make_user(a, "zed@alpha.test")
+    with a.activate():
+        erase_user(user=User.objects.get(pk=person.pk), by=admin)
+        assert list(Invitation.objects.values_list("email", flat=True)) == ["other@alpha.test"]

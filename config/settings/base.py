@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from config.database import database_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -238,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "refill-spare-pool": {"task": "tenants.tasks.refill_spare_pool", "schedule": 300.0},
+    "purge-expired-personal-data": {
+        "task": "tenants.privacy.tasks.purge_expired_data_for_all_tenants",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 # Wagtail's own tasks (reference index, search index, renditions) run where they are raised,
 # inside the request's tenant schema; a worker backend would run them in the public schema.

@@ -5,9 +5,12 @@ from __future__ import annotations
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django_tenants.utils import get_public_schema_name
+
+from tenants.privacy.signals import erasing_user
 
 
 def _in_tenant() -> bool:
@@ -50,3 +53,11 @@ for _signal in ("authenticator_added", "authenticator_removed", "authenticator_r
         getattr(mfa_signals, _signal).connect(
             _factor_changed, dispatch_uid=f"access.end_sessions_on_{_signal}"
         )
+
+
+@receiver(erasing_user, dispatch_uid="access.erase_invitations")
+def _erase_invitations(sender, user, **kwargs):
+    """An erased person's invitations carry their address: remove them with the person."""
+    from tenants.access.models import Invitation
+
+    Invitation.objects.filter(Q(accepted_user=user) | Q(email__iexact=user.email)).delete()
