@@ -39,6 +39,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """With Redis the cache outlives each test's rolled-back transaction: rate-limit counters
+    and cached pages of the last test's "alpha" must not leak into the next one. Each xdist
+    worker has its own Redis database, so this clears only its own."""
+    from django.core.cache import cache
+
+    if settings.REDIS_URL:
+        cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _public_schema_between_tests():
     connection.set_schema_to_public()
     yield

@@ -507,7 +507,7 @@ def test_check_deploy_with_production_settings_reports_nothing():
     from django.conf import settings
 
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "x" * 20 + "-production-check-" + "y" * 30,
     }
