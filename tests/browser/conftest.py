@@ -13,7 +13,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-
 @pytest.fixture(autouse=True)
 def _sync_orm_beside_playwright(monkeypatch):
     # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
