@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tenants.sso.models import IdentityProvider, ProviderKind
+from tenants.sso.services import CHANGEABLE_FIELDS
 
 
 class ProviderForm(forms.Form):
@@ -63,18 +64,7 @@ class ProviderForm(forms.Form):
         if provider is not None:
             kwargs.setdefault(
                 "initial",
-                {
-                    field: getattr(provider, field)
-                    for field in (
-                        "name",
-                        "enabled",
-                        "client_id",
-                        "server_url",
-                        "idp_entity_id",
-                        "idp_sso_url",
-                        "idp_x509_cert",
-                    )
-                },
+                {field: getattr(provider, field) for field in CHANGEABLE_FIELDS},
             )
         super().__init__(*args, **kwargs)
         if provider is not None and provider.has_secret:

@@ -1,0 +1,16 @@
+"""Sanitising the rich text of questions (stem, explanation) with nh3 (ammonia)."""
+
+from __future__ import annotations
+
+import nh3
+
+# ammonia's defaults, plus ``class`` on inline/code elements so math markup
+# (``<span class="math">``) survives for the renderer.
+_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+for _tag in ("span", "div", "code", "pre"):
+    _ATTRIBUTES.setdefault(_tag, set()).add("class")
+
+
+def sanitise_html(html: str) -> str:
+    """``html`` without scripts, event handlers, styles or unsafe URLs."""
+    return nh3.clean(html or "", attributes=_ATTRIBUTES).strip()
