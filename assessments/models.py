@@ -118,3 +118,6 @@ class QuestionVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id} v{self.number}"
+
+
+from assessments.exams.models import *  # noqa: E402,F401,F403

@@ -20,6 +20,16 @@ class Role:
 
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
+EXAM_AUTHORING = (
+    "assessments.view_exam",
+    "assessments.add_exam",
+    "assessments.change_exam",
+    "assessments.view_examversion",
+    "assessments.view_cohort",
+    "assessments.add_examassignment",
+    "assessments.change_examassignment",
+    "assessments.view_examassignment",
+)
 MEDIA = (
     "wagtailimages.add_image",
     "wagtailimages.change_image",
@@ -49,11 +59,28 @@ ROLES: dict[str, Role] = {
                 "access.change_accesspolicy",
                 "themes.change_theme",
                 "audit.view_auditevent",
+                *EXAM_AUTHORING,
+                "assessments.delete_exam",
+                "assessments.grade_exam",  # every exam; graders get it per exam (guardian)
+                "assessments.add_cohort",
+                "assessments.change_cohort",
+                "assessments.delete_cohort",
+                "assessments.delete_examassignment",
             ),
         ),
-        Role("author", "Authors", True, (ADMIN_ACCESS, *MEDIA)),
+        Role("author", "Authors", True, (ADMIN_ACCESS, *MEDIA, *EXAM_AUTHORING)),
         Role("grader", "Graders", True, (ADMIN_ACCESS,)),
-        Role("proctor", "Proctors", True, (ADMIN_ACCESS,)),
+        Role(
+            "proctor",
+            "Proctors",
+            True,
+            (
+                ADMIN_ACCESS,
+                "assessments.view_exam",
+                "assessments.view_examassignment",
+                "assessments.view_cohort",
+            ),
+        ),
         Role("candidate", "Candidates", False, ()),
         Role("hiring_manager", "Hiring managers", True, (ADMIN_ACCESS,)),
         Role("panel_reviewer", "Panel reviewers", True, (ADMIN_ACCESS,)),
