@@ -6,6 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from config.api import api
 from tenants.access.views import accept_invitation_link
 from tenants.views import healthz, serve_media
 from themes import views as theme_views
@@ -17,6 +18,7 @@ urlpatterns = [
     path("sw.js", theme_views.service_worker, name="service-worker"),
     path("offline/", theme_views.offline, name="offline"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
     re_path(r"^media/(?P<path>.+)$", serve_media, name="media"),
     # Wagtail's own password form would bypass allauth's MFA and rate limits.
     path("cms/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
