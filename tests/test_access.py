@@ -563,3 +563,36 @@ def test_erasing_a_person_removes_their_invitations(two_portals):
     with a.activate():
         erase_user(user=User.objects.get(pk=person.pk), by=admin)
         assert list(Invitation.objects.values_list("email", flat=True)) == ["other@alpha.test"]
+
+
+def test_settings_changes_are_audited_with_who_changed_them(two_portals):
+    from wagtail.models import Site
+
+    from tenants.audit.models import AuditEvent
+
+    a, b = two_portals
+    a.login_admin()
+    with a.activate():
+        site_id = Site.objects.get(is_default_site=True).pk
+        policy_id = AccessPolicy.load().pk
+    form = {"signup_policy": "open", "allowed_email_domains": "", "admin_ip_allowlist": ""}
+    saved = a.client.post(f"/cms/settings/access/accesspolicy/{policy_id}/", form)
+    assert saved.status_code == 302 and "/login" not in saved["Location"]
+    theme = {
+        "primary_color": "#2e7d32",
+        "accent_color": "#a4262c",
+        "font": "inter",
+        "mode": "light",
+        "corner_radius": "small",
+        "density": "comfortable",
+    }
+    assert a.client.post(f"/cms/settings/themes/theme/{site_id}/", theme).status_code == 302
+    connection.set_schema_to_public()
+    with a.activate():
+        changes = AuditEvent.objects.filter(action="settings.changed").order_by("id")
+        assert [(e.actor_label, e.detail["setting"]) for e in changes] == [
+            (a.admin_email, "Access Policy"),
+            (a.admin_email, "Theme"),
+        ]
+    with b.activate():
+        assert not AuditEvent.objects.filter(action="settings.changed").exists()

@@ -61,3 +61,33 @@ def _erase_invitations(sender, user, **kwargs):
     from tenants.access.models import Invitation
 
     Invitation.objects.filter(Q(accepted_user=user) | Q(email__iexact=user.email)).delete()
+
+
+def _audit_setting_saved(sender, instance, created, **kwargs):
+    """A tenant's settings (theme, access policy) changed: who changed them. The row Wagtail
+    creates with defaults on first read is not a change."""
+    if created or not _in_tenant():
+        return
+    from tenants.audit.context import current_request
+    from tenants.audit.services import record_event
+
+    request = current_request()
+    record_event(
+        action="settings.changed",
+        request=request,
+        obj=instance,
+        detail={"setting": sender._meta.verbose_name.title()},
+    )
+
+
+def _connect_settings_audit() -> None:
+    from tenants.access.models import AccessPolicy
+    from themes.models import Theme
+
+    for model in (AccessPolicy, Theme):
+        post_save.connect(
+            _audit_setting_saved, sender=model, dispatch_uid=f"access.audit_{model.__name__}"
+        )
+
+
+_connect_settings_audit()
