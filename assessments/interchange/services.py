@@ -41,15 +41,15 @@ def preview_import(*, format: str, data: bytes, filename: str = "") -> ImportPre
 def commit_import(*, preview: ImportPreview, author: Any) -> list:
     """Store every item of a clean preview, in one transaction; a preview with errors, or
     any failure while storing, stores nothing."""
-    from assessments.services import create_category, create_question
+    from assessments.services import QuestionBatchError, create_category, create_questions
 
     if not preview.ok:
         raise InterchangeError(
             f"The file has {len(preview.errors)} error(s); fix them and import again."
         )
-    created = []
     with transaction.atomic():
         categories: dict[tuple[str, ...], Any] = {}
+        questions = []
         for item in preview.items:
             category = None
             for depth in range(1, len(item.category_path) + 1):
@@ -59,23 +59,23 @@ def commit_import(*, preview: ImportPreview, author: Any) -> list:
                         name=path[-1], parent=categories.get(path[:-1]), create=create_category
                     )
                 category = categories[path]
-            try:
-                created.append(
-                    create_question(
-                        author=author,
-                        type=item.type,
-                        title=item.title,
-                        stem=item.stem,
-                        data=item.data,
-                        explanation=item.explanation,
-                        category=category,
-                        tags=item.tags,
-                        difficulty=item.difficulty,
-                    )
-                )
-            except QuestionDataError as exc:
-                raise InterchangeError(f"{item.ref}: {_message(exc)}") from exc
-    return created
+            questions.append(
+                {
+                    "type": item.type,
+                    "title": item.title,
+                    "stem": item.stem,
+                    "data": item.data,
+                    "explanation": item.explanation,
+                    "category": category,
+                    "tags": item.tags,
+                    "difficulty": item.difficulty,
+                }
+            )
+        # One batch: a few queries for the whole file instead of several per question.
+        try:
+            return create_questions(author=author, questions=questions)
+        except QuestionBatchError as exc:
+            raise InterchangeError(f"{preview.items[exc.index].ref}: {_message(exc)}") from exc
 
 
 def export_questions(*, format: str, questions: list) -> bytes:  # noqa: A002
