@@ -36,3 +36,5 @@ MEDIA_ROOT = VAR_DIR / "test-media" / f"{_run_id}-{_worker}"  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = f"viva-test-{_worker}-{_run_id}"
 # Tasks run in-process unless a test starts a real worker (tests/test_tasks.py).
 CELERY_TASK_ALWAYS_EAGER = True
+# Browser tests register passkeys on http://<tenant>.localhost (a secure context in Chromium).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
