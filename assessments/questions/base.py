@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -201,7 +202,7 @@ def decimal_text(value: Decimal, places: int | None = 2) -> str:
     return str(value.quantize(Decimal(1).scaleb(-places)))
 
 
-class QuestionType:
+class QuestionType(ABC):
     """Base class of every question type. Subclasses set ``key``, ``label`` and ``fields``.
 
     ``validate`` returns the normalised data (defaults filled in, text trimmed, decimals as
@@ -222,17 +223,20 @@ class QuestionType:
         check.raise_if_any()
         return normalised
 
+    @abstractmethod
     def _validate(self, data: dict, check: Checker) -> dict:
-        raise NotImplementedError
+        """Check ``data`` field by field into ``check``; return the normalised data."""
 
     def max_score(self, data: dict) -> Decimal:
         return money(data["points"])
 
+    @abstractmethod
     def grade(self, data: dict, response: Any) -> Grade:
-        raise NotImplementedError
+        """Score ``response`` against validated ``data``."""
 
+    @abstractmethod
     def render_context(self, data: dict, *, shuffle_seed: int | str | None = None) -> dict:
-        raise NotImplementedError
+        """What a candidate sees: never any part of the answer key."""
 
     def _points(self, data: dict, check: Checker) -> str:
         points = check.decimal(
