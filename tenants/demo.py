@@ -234,6 +234,11 @@ def seed_demo() -> list[str]:
             created += _seed_users(portal)
             created += _seed_theme(portal)
             created += _seed_pages(portal)
+            if portal.slug == "uni":
+                from assessments.demo_bank import seed_question_bank
+
+                author = get_user_model().objects.get(email=portal.users[0].email)
+                created += seed_question_bank(author=author)
     return created
 
 
