@@ -13,6 +13,7 @@ FORMAT_MODULES = {
     "xlsx": "assessments.interchange.xlsx_format",
     "moodle-xml": "assessments.interchange.moodle_xml",
     "gift": "assessments.interchange.gift",
+    "qti": "assessments.interchange.qti",
 }
 
 
