@@ -7,6 +7,7 @@ the rollback and its spare is back in the pool for the next test.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ from tenants import services
 from tenants.models import Tenant
 
 PASSWORD = "correct horse battery staple"
+
+# pytest-playwright keeps an asyncio loop running in the main thread for the rest of the session
+# once a browser test has run; the ORM calls of later tests in the same worker are ordinary
+# synchronous ones, so Django's async-safety guard is relaxed for the test process only (the
+# `check --deploy` test removes it again for its subprocess).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-@pytest.fixture(autouse=True)
-def _sync_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
-    # make there are ordinary synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def pytest_collection_modifyitems(items):
     for item in items:
         item.add_marker(pytest.mark.browser)
