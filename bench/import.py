@@ -1,5 +1,6 @@
 """Import benchmark: 10,000 generated CSV questions (every type), and 2,000 through the JSON
-format and through a QTI 3.0 package, each read with ``preview_import`` and stored with ``commit_import`` in one transaction.
+format and through a QTI 3.0 package, each read with ``preview_import`` and stored with
+``commit_import`` in one transaction.
 
 Measures wall time (a run without tracemalloc) and peak memory (tracemalloc's peak of Python
 allocations in a second run, and the growth of the process's maximum resident set size) and
