@@ -14,6 +14,7 @@ FORMAT_MODULES = {
     "moodle-xml": "assessments.interchange.moodle_xml",
     "gift": "assessments.interchange.gift",
     "qti": "assessments.interchange.qti",
+    "pdf": "assessments.interchange.pdf",
 }
 
 
