@@ -135,6 +135,7 @@ def _unpack(data: bytes) -> dict[str, bytes]:
         try:
             with package.open(info) as handle:
                 content = handle.read(info.file_size + 1)
+        # zipfile raises NotImplementedError for compression methods it does not support.
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
             raise InterchangeError(f"The package entry '{name}' cannot be read: {exc}.") from None
         if len(content) > info.file_size:

@@ -18,7 +18,10 @@ def _in_tenant() -> bool:
 
 
 @receiver(pre_save, sender=get_user_model(), dispatch_uid="access.remember_is_active")
-def _remember_is_active(sender, instance, **kwargs):
+def _remember_is_active(sender, instance, update_fields=None, **kwargs):
+    if update_fields is not None and "is_active" not in update_fields:
+        instance._was_active = None  # e.g. last_login on every sign-in: no extra query
+        return
     if instance.pk is None:
         instance._was_active = instance.is_active
         return
