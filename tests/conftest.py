@@ -165,3 +165,18 @@ def committed_db(django_db_blocker) -> Iterator[None]:
 def make_committed_portal(committed_db) -> Callable[..., Portal]:
     """Like make_portal, but committed, so other processes and threads can see the tenant."""
     return provision_portal
+
+
+def make_member(portal: Portal, email: str, *, role: str | None = None, password: str = PASSWORD):
+    """A user of ``portal`` with a verified email (so they can sign in) and an optional role."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    from tenants.access.permissions import assign_role
+
+    with portal.activate():
+        user = get_user_model().objects.create_user(email=email, password=password)
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        if role:
+            assign_role(user=user, role=role)
+    return user

@@ -30,6 +30,10 @@ class AuditAction(models.TextChoices):
     DATA_EXPORTED = "data.exported", "Data exported"
     USER_ERASED = "user.erased", "User erased"
     USER_DISABLED = "user.disabled", "User disabled"
+    ATTEMPT_TIME_ADDED = "attempt.time_added", "Attempt time added"
+    ATTEMPT_CLOSED = "attempt.closed", "Attempt closed by a proctor"
+    ATTEMPT_SESSION_RELEASED = "attempt.session_released", "Attempt session released"
+    RESPONSE_GRADED = "response.graded", "Response graded by hand"
 
 
 class AuditEvent(models.Model):
