@@ -21,6 +21,9 @@ class Role:
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
 EXAM_AUTHORING = (
+    "assessments.view_question",
+    "assessments.add_question",
+    "assessments.change_question",
     "assessments.view_exam",
     "assessments.add_exam",
     "assessments.change_exam",
