@@ -121,3 +121,4 @@ class QuestionVersion(models.Model):
 
 
 from assessments.exams.models import *  # noqa: E402,F401,F403
+from assessments.interchange.models import ImportJob  # noqa: E402,F401

@@ -87,6 +87,15 @@ class ExamCataloguePage(Page):
     max_count_per_parent = 1
     template = "cms/exam_catalogue_page.html"
 
+    def get_context(self, request, *args, **kwargs):
+        """Adds ``exams``: what the visitor may take, each with its window, attempts left and
+        any open attempt to resume (empty for anonymous visitors)."""
+        from assessments.delivery.views import catalogue_entries
+
+        context = super().get_context(request, *args, **kwargs)
+        context["exams"] = catalogue_entries(user=request.user)
+        return context
+
 
 class InterviewPracticePage(Page):
     """Interview practice: an introduction and the topics candidates can rehearse, each with

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^media/(?P<path>.+)$", serve_media, name="media"),
     # Wagtail's own password form would bypass allauth's MFA and rate limits.
+    path("exam/", include("assessments.delivery.urls")),
     path("cms/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

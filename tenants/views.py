@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import mimetypes
+import os
 
 from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, JsonResponse
@@ -36,6 +37,10 @@ def healthz(request):
     return JsonResponse(body, status=200 if state.current else 503)
 
 
+#: Media folders never served over HTTP (uploaded import files wait there for their job).
+PRIVATE_PREFIXES = ("imports/",)
+
+
 @require_GET
 def serve_media(request, path: str):
     """Serve a file from the current tenant's media folder only."""
@@ -44,6 +49,8 @@ def serve_media(request, path: str):
         full_path = safe_join(str(root), path)
     except Exception as exc:  # SuspiciousFileOperation on "../" and absolute paths
         raise Http404("File not found") from exc
+    if os.path.relpath(full_path, root).replace(os.sep, "/").startswith(PRIVATE_PREFIXES):
+        raise Http404("File not found")
     try:
         handle = open(full_path, "rb")  # noqa: SIM115 - FileResponse closes it
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:

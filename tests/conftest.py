@@ -145,7 +145,7 @@ def two_portals(make_portal) -> Iterator[tuple[Portal, Portal]]:
 
 
 @pytest.fixture
-def committed_db(django_db_blocker) -> Iterator[None]:
+def committed_db(django_db_setup, django_db_blocker) -> Iterator[None]:
     """Database access with real commits, for what cannot run inside a test transaction
     (migration replay, a live server, a Celery worker). Tenants made here are dropped after
     and the spare pool is refilled."""

@@ -252,7 +252,7 @@ def test_a_new_portal_starts_with_a_home_an_exam_catalogue_and_help(two_portals)
     home = a.client.get("/").content.decode()
     assert '<a href="/exams/">Exams</a>' in home and '<a href="/help/">Help</a>' in home
     assert '<a class="button" href="/exams/">See your exams</a>' in home
-    assert "There are no exams open to you right now." in a.client.get("/exams/").content.decode()
+    assert "Sign in to see the exams open to you." in a.client.get("/exams/").content.decode()
     help_page = a.client.get("/help/").content.decode()
     assert '<details class="faq"><summary>How do I sign in?</summary>' in help_page
 

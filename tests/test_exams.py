@@ -165,6 +165,7 @@ def test_a_forty_question_exam_is_published_as_a_frozen_version(make_portal):
                 "proctoring_level": "none",
                 "grace_seconds": 30,
                 "overdue_policy": "auto_submit",
+                "ip_allowlist": "",
             },
             "sections": [
                 {

@@ -64,10 +64,12 @@ def exam_for_candidate_or_404(*, user: Any, exam_id: int) -> Exam:
 
 def attempt_for_candidate_or_404(*, user: Any, attempt_id: int) -> Attempt:
     """The candidate's own attempt; anyone else's (or another portal's id) is "not found"."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404("Not found")
     attempt = (
         Attempt.objects.select_related("exam", "version").filter(pk=attempt_id, user=user).first()
     )
-    if attempt is None or not getattr(user, "is_authenticated", False):
+    if attempt is None:
         raise Http404("Not found")
     return attempt
 

@@ -446,8 +446,8 @@ def grade_response(
         response.needs_manual = False
         response.graded_by = by
         response.graded_at = timezone.now()
-        if comment:
-            response.feedback = [*response.feedback, comment]
+        # The grader's word replaces automatic feedback ("Waiting for manual grading." …).
+        response.feedback = [comment] if comment else []
         response.save()
         _total(attempt, list(attempt.responses.all()))
         attempt.save(update_fields=["score", "max_score", "percent", "grading", "passed"])
@@ -467,11 +467,11 @@ def release_results(*, exam: Exam, by: Any, request: Any = None) -> int:
         results_released=True
     )
     record_event(
-        action=AuditAction.SETTINGS_CHANGED,
+        action=AuditAction.RESULTS_RELEASED,
         actor=by,
         request=request,
         obj=exam,
-        detail={"results_released": count},
+        detail={"attempts": count},
     )
     return count
 

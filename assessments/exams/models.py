@@ -91,6 +91,11 @@ class Exam(models.Model):
     overdue_policy = models.CharField(
         max_length=12, choices=OverduePolicy.choices, default=OverduePolicy.AUTO_SUBMIT
     )
+    ip_allowlist = models.TextField(
+        blank=True,
+        help_text="Networks the exam may be taken from, one per line (e.g. 10.1.0.0/16). "
+        "Empty: anywhere.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -11,6 +11,7 @@ changes one: editing an exam or its questions afterwards only affects the next v
 from __future__ import annotations
 
 import copy
+import ipaddress
 import random
 from collections.abc import Iterable
 from datetime import datetime
@@ -44,6 +45,7 @@ SETTINGS_FIELDS = (
     "proctoring_level",
     "grace_seconds",
     "overdue_policy",
+    "ip_allowlist",
 )
 EDITABLE_FIELDS = ("title", "description", *SETTINGS_FIELDS)
 
@@ -160,9 +162,24 @@ def _clean_exam(exam: Exam, values: dict) -> dict:
     ):
         if cleaned[name] not in choices.values:
             errors.append(f"{name} must be one of {', '.join(choices.values)}")
+    cleaned["ip_allowlist"] = _networks(cleaned["ip_allowlist"], errors)
     if errors:
         raise ExamError(errors)
     return cleaned
+
+
+def _networks(value: Any, errors: list[str]) -> str:
+    """The allowlist normalised to one network per line; each bad entry named in ``errors``."""
+    if not isinstance(value, str):
+        errors.append("the network allowlist must be text")
+        return ""
+    networks = []
+    for entry in value.replace(",", " ").split():
+        try:
+            networks.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            errors.append(f"“{entry}” is not an IP address or network (e.g. 10.1.0.0/16)")
+    return "\n".join(networks)
 
 
 def _whole(value: Any) -> bool:
@@ -335,8 +352,9 @@ def remove_item(*, item: SectionItem) -> None:
     with transaction.atomic():
         found = SectionItem.objects.get(pk=item.pk)
         section, items = _locked_section(found.section)
+        removed = found.pk  # delete() clears pk
         found.delete()
-        _reorder([i for i in items if i.pk != found.pk], None, None)
+        _reorder([i for i in items if i.pk != removed], None, None)
 
 
 def _locked_section(section: ExamSection) -> tuple[ExamSection, list[SectionItem]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -16,10 +17,22 @@ from assessments.interchange.base import (
 from assessments.interchange.formats import get_format
 from assessments.questions import QuestionDataError, get_type
 
+#: ``progress(done, total)``: called as items are checked or stored (background imports).
+Progress = Callable[[int, int], None]
+#: How many items between two progress reports.
+PROGRESS_EVERY = 50
 
-def preview_import(*, format: str, data: bytes, filename: str = "") -> ImportPreview:  # noqa: A002
+
+def preview_import(
+    *,
+    format: str,  # noqa: A002
+    data: bytes,
+    filename: str = "",
+    progress: Progress | None = None,
+) -> ImportPreview:
     """Read and validate a whole file; store nothing. Every item's data is checked by its
-    question type, so a clean preview commits without surprises."""
+    question type, so a clean preview commits without surprises. ``progress`` is told
+    ``(checked, total)`` once the file is read and as the items are checked."""
     if len(data) > MAX_FILE_BYTES:
         raise InterchangeError(
             f"The file is {len(data) / 1048576:.1f} MB; the limit is "
@@ -30,17 +43,23 @@ def preview_import(*, format: str, data: bytes, filename: str = "") -> ImportPre
         raise InterchangeError(
             f"The file has {len(preview.items)} questions; the limit is {MAX_ITEMS}."
         )
-    for item in preview.items:
+    total = len(preview.items)
+    for index, item in enumerate(preview.items):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index, total)
         try:
             item.data = get_type(item.type).validate(item.data)
         except (QuestionDataError, KeyError, LookupError) as exc:
             preview.errors.append(ImportProblem(item.ref, _message(exc)))
+    if progress is not None:
+        progress(total, total)
     return preview
 
 
-def commit_import(*, preview: ImportPreview, author: Any) -> list:
+def commit_import(*, preview: ImportPreview, author: Any, progress: Progress | None = None) -> list:
     """Store every item of a clean preview, in one transaction; a preview with errors, or
-    any failure while storing, stores nothing."""
+    any failure while storing, stores nothing. ``progress`` hears ``(0, total)`` before the
+    batch is stored and ``(total, total)`` after (one batch: no finer steps exist)."""
     from assessments.services import QuestionBatchError, create_category, create_questions
 
     if not preview.ok:
@@ -72,10 +91,15 @@ def commit_import(*, preview: ImportPreview, author: Any) -> list:
                 }
             )
         # One batch: a few queries for the whole file instead of several per question.
+        if progress is not None:
+            progress(0, len(questions))
         try:
-            return create_questions(author=author, questions=questions)
+            created = create_questions(author=author, questions=questions)
         except QuestionBatchError as exc:
             raise InterchangeError(f"{preview.items[exc.index].ref}: {_message(exc)}") from exc
+    if progress is not None:
+        progress(len(created), len(created))
+    return created
 
 
 def export_questions(*, format: str, questions: list) -> bytes:  # noqa: A002

@@ -112,6 +112,8 @@ ROOT_URLCONF = "config.urls_tenant"
 # The migrated schema that new tenants are cloned from, and how many pre-cloned spare schemas
 # the pool keeps ready (a spare is renamed to a new tenant's schema in milliseconds).
 VIVA_TEMPLATE_SCHEMA = "viva_template"
+# Question files larger than this are previewed and imported by a background task.
+VIVA_IMPORT_INLINE_MAX_BYTES = int(os.environ.get("VIVA_IMPORT_INLINE_MAX_BYTES", 1024 * 1024))
 VIVA_SPARE_POOL_SIZE = int(os.environ.get("VIVA_SPARE_POOL_SIZE", "2"))
 # Hosts of the platform site (public schema); portals get <slug>.<suffix> unless told otherwise.
 VIVA_PLATFORM_DOMAINS = env_list("VIVA_PLATFORM_DOMAINS", "localhost,127.0.0.1")

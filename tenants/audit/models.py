@@ -34,6 +34,7 @@ class AuditAction(models.TextChoices):
     ATTEMPT_CLOSED = "attempt.closed", "Attempt closed by a proctor"
     ATTEMPT_SESSION_RELEASED = "attempt.session_released", "Attempt session released"
     RESPONSE_GRADED = "response.graded", "Response graded by hand"
+    RESULTS_RELEASED = "results.released", "Exam results released"
 
 
 class AuditEvent(models.Model):
