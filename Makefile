@@ -43,6 +43,7 @@ worker: install  ## a Celery worker with beat (needs REDIS_URL)
 bench: install  ## benchmarks; results in bench/results/
 	$(BIN)/python bench/provisioning.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/autosave.py
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -40,6 +40,8 @@ WARMUP = float(os.environ.get("BENCH_WARMUP", "3"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1))))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
+# An exam of 10,000 candidates each saving every 10 s (the issue's scale example).
+PACED_RATE = float(os.environ.get("BENCH_PACED_RATE", "1000"))
 QUESTIONS = 20
 SLUG = "bench-save"
 HOST = f"{SLUG}.localhost"
@@ -187,9 +189,15 @@ async def raw_phase(dsn: str, schema: str, candidates: list[dict], connections: 
 # -- (b) the full stack -------------------------------------------------------------------
 
 
-async def http_phase(port: int, candidates: list[dict]) -> tuple[dict, dict[tuple, int]]:
-    """Each candidate saves answers in a loop on one keep-alive connection. Returns the
-    figures and, per (attempt, position), the highest acknowledged sequence number."""
+async def http_phase(
+    port: int, candidates: list[dict], *, rate: float | None = None, first_seq: int = 0
+) -> tuple[dict, dict[tuple, int]]:
+    """Each candidate saves answers on one keep-alive connection: back to back (``rate``
+    None: the saturation throughput), or paced so that all together send ``rate`` saves a
+    second (latency at a given load). Paced latency runs from the moment a save was due, not
+    from when it was sent, so a slow server cannot hide its queue (no coordinated omission).
+    Returns the figures and, per (attempt, position), the highest acknowledged sequence."""
+    interval = len(candidates) / rate if rate else 0.0
     latencies: list[float] = []
     errors = 0
     acknowledged: dict[tuple, int] = {}
@@ -205,9 +213,12 @@ async def http_phase(port: int, candidates: list[dict]) -> tuple[dict, dict[tupl
             f"Cookie: viva_session={me['session']}; csrftoken={me['csrf']}\r\n"
             f"X-CSRFToken: {me['csrf']}\r\nContent-Type: application/json\r\n"
         )
-        seq = 0
+        seq = first_seq
+        due = time.perf_counter() + interval * index / len(candidates)
         while not stop.is_set():
             seq += 1
+            if interval:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
             position = seq % QUESTIONS + 1
             body = json.dumps(
                 {
@@ -217,7 +228,8 @@ async def http_phase(port: int, candidates: list[dict]) -> tuple[dict, dict[tupl
                     ],
                 }
             ).encode()
-            started = time.perf_counter()
+            started = due if interval else time.perf_counter()
+            due += interval
             writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
             status_line = await reader.readline()
             length = 0
@@ -374,6 +386,12 @@ def main() -> None:
         print(f"full stack: {CANDIDATES} candidates, {SECONDS:.0f} s …", flush=True)
         full, acknowledged = asyncio.run(http_phase(port, candidates))
         print(f"full: {json.dumps(full)}", flush=True)
+        print(f"paced: {PACED_RATE:.0f} saves/s …", flush=True)
+        paced, more = asyncio.run(
+            http_phase(port, candidates, rate=PACED_RATE, first_seq=10_000_000)
+        )
+        acknowledged.update(more)
+        print(f"paced: {json.dumps(paced)}", flush=True)
         with schema_context(tenant.schema_name), connection.cursor() as cursor:
             cursor.execute("SELECT attempt_id, position, seq FROM delivery_response")
             stored = {(a, p): s for a, p, s in cursor.fetchall()}
@@ -397,9 +415,20 @@ def main() -> None:
             "acknowledged_answers_checked": len(acknowledged),
             "acknowledged_answers_lost": lost,
         },
+        "full_stack_paced": {
+            **paced,
+            "offered_per_s": PACED_RATE,
+            "note": "the same 200 candidates paced to 1,000 saves/s in all (10,000 candidates "
+            "saving every 10 s); latency measured from when each save was due",
+        },
         "ratio_full_to_raw": round(ratio, 3),
-        "targets": {"ratio_at_least": TARGET_RATIO, "p99_ms_under": TARGET_P99_MS},
-        "meets_target": ratio >= TARGET_RATIO and full["p99_ms"] < TARGET_P99_MS and lost == 0,
+        "targets": {
+            "ratio_at_least": TARGET_RATIO,
+            "p99_ms_under": TARGET_P99_MS,
+            "p99_measured_at": f"{PACED_RATE:.0f} saves/s offered (saturation p99 is queueing: "
+            "200 clients / throughput)",
+        },
+        "meets_target": ratio >= TARGET_RATIO and paced["p99_ms"] < TARGET_P99_MS and lost == 0,
         "environment": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -410,7 +439,12 @@ def main() -> None:
     out = ROOT / "bench" / "results" / "autosave.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in report.items() if k not in ("raw", "full_stack")}, indent=2))
+    print(
+        json.dumps(
+            {k: v for k, v in report.items() if k not in ("raw", "full_stack", "full_stack_paced")},
+            indent=2,
+        )
+    )
 
 
 def psycopg_connect(dsn: str):

@@ -612,3 +612,47 @@ def test_the_network_allowlist_refuses_other_networks(make_portal):
         assert list(IntegrityEvent.objects.values_list("kind", flat=True)) == ["network_refused"]
         with pytest.raises(exams.ExamError, match="not an IP address"):
             exams.update_exam(exam=sitting.exam, by=sitting.admin, ip_allowlist="10.0.0.0/8 nope")
+
+
+def test_the_production_wsgi_entry_answers_autosave_the_same_way(sitting, monkeypatch):
+    """``config/wsgi.py`` wraps Django in ``AutosaveWSGI``: same checks, same answers."""
+    import io
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    # As Django's test client does: keep the test's connection (and its transaction) open.
+    monkeypatch.setattr(autosave, "close_old_connections", lambda: None)
+
+    attempt = sitting.start()
+    application = autosave.AutosaveWSGI(WSGIHandler())
+    session_key = sitting.client.session.session_key
+
+    def post(token: str, answers: list, *, csrf: str = "c" * 32, host=sitting.portal.domain):
+        body = json.dumps({"token": token, "answers": answers}).encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": autosave.PATH,
+            "SERVER_NAME": host,
+            "SERVER_PORT": "80",
+            "HTTP_HOST": host,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "application/json",
+            "HTTP_COOKIE": f"viva_session={session_key}; csrftoken={'c' * 32}",
+            "HTTP_X_CSRFTOKEN": csrf,
+            "HTTP_ORIGIN": f"http://{host}",
+        }
+        replies = []
+        content = b"".join(application(environ, lambda status, headers: replies.append(status)))
+        connection.set_schema_to_public()
+        return int(replies[0].split()[0]), json.loads(content)
+
+    token = sitting.token(attempt)
+    status, body = post(token, [answer(1, "a", 1)])
+    assert (status, body["saved"]) == (200, [{"position": 1, "seq": 1}])
+    assert post(token, [answer(1, "b", 2)], csrf="d" * 32)[0] == 403  # CSRF mismatch
+    assert post("forged", [answer(1, "b", 2)])[0] == 400
+    assert post(token, [answer(1, "b", 2)], host="beta.localhost")[0] == 403
+    assert post(token, [answer(1, "a", 1)])[1]["saved"] == [{"position": 1, "seq": 1}]
+    assert sitting.responses(attempt)[1].value == "a"

@@ -5,9 +5,12 @@ The exam player posts answers to ``POST /exam/autosave/`` with a JSON body::
     {"token": "<attempt token>", "answers": [{"position": 3, "value": …, "flagged": false,
                                               "seq": 41}, …]}
 
-``AutosaveMiddleware`` sits first in ``MIDDLEWARE`` and answers that path itself, so no other
-middleware runs for it (tenant routing, sessions, auth, messages, CSP…): that is what makes
-it lean enough for an exam window with thousands of candidates (see ``bench/autosave.py``).
+``AutosaveWSGI`` (wrapped around Django in ``config/wsgi.py``) answers that path before
+Django's request handler, and ``AutosaveMiddleware`` (first in ``MIDDLEWARE``, for servers
+that do not load ``config/wsgi.py``: the dev server, the test client) does the same inside
+it; both call the same ``Autosave``. No other middleware runs for the path (tenant routing,
+sessions, auth, messages, CSP…): that is what makes it lean enough for an exam window with
+thousands of candidates (see ``bench/autosave.py``).
 It weakens none of the checks the full stack would make:
 
 * **Tenant.** The attempt token (issued by the exam page, signed with ``SECRET_KEY``) names
@@ -33,20 +36,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.core import signing
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import close_old_connections, connection
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
+
+logger = logging.getLogger(__name__)
 
 PATH = "/exam/autosave/"
 TOKEN_SALT = "viva.delivery.attempt"  # noqa: S105 - a signing namespace, not a secret
 MAX_BODY = 256 * 1024
 MAX_ANSWERS = 200
+ONLY_WHEN_ASKED = 2**31 - 1  # psycopg prepares a statement after this many uses, or when told
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -138,23 +148,13 @@ FROM "{schema}".delivery_attempt a WHERE a.id = %(attempt)s AND a.user_id = %(us
 """
 
 
-class AutosaveMiddleware:
-    """Answers ``POST /exam/autosave/`` before any other middleware runs."""
+class Autosave:
+    """The save itself: ``answer(request)`` returns the HTTP status and the JSON body."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-        self.csrf = CsrfViewMiddleware(get_response)
+    def __init__(self) -> None:
+        self.csrf = CsrfViewMiddleware(lambda request: None)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info != PATH:
-            return self.get_response(request)
-        response = self.save(request)
-        response["Cache-Control"] = "no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Length"] = str(len(response.content))
-        return response
-
-    def save(self, request: HttpRequest) -> HttpResponse:
+    def answer(self, request: HttpRequest) -> tuple[int, dict]:
         if request.method != "POST":
             return _error(405, "method", "Use POST.")
         # Django's own CSRF check: the token in X-CSRFToken against the cookie, and Origin.
@@ -171,7 +171,7 @@ class AutosaveMiddleware:
         except (ValueError, KeyError, TypeError, signing.BadSignature):
             return _error(400, "bad_request", "The save could not be read.")
         schema = claims.get("s", "")
-        session_key = request.COOKIES.get(_session_cookie(), "")
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
         if (
             not SCHEMA_NAME.match(schema)
             or claims.get("h") != request.get_host()
@@ -191,16 +191,69 @@ class AutosaveMiddleware:
         opened, saved, held, now, deadline, grace = row
         if not opened:
             return _refusal(_execute(WHY_SQL.format(schema=schema), params))
-        return JsonResponse(_result(answers, _json(saved), _json(held), now, deadline, grace))
+        return 200, _result(answers, _json(saved), _json(held), now, deadline, grace)
+
+
+HEADERS = [
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+]
+
+
+class AutosaveMiddleware:
+    """Answers ``POST /exam/autosave/`` before any other middleware runs (every server)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self.autosave = Autosave()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info != PATH:
+            return self.get_response(request)
+        status, body = self.autosave.answer(request)
+        content = json.dumps(body).encode()
+        response = HttpResponse(content, status=status)
+        for name, value in HEADERS:
+            response[name] = value
+        response["Content-Length"] = str(len(content))
+        return response
+
+
+class AutosaveWSGI:
+    """The production entry (``config/wsgi.py``): the same ``Autosave`` answered straight
+    from WSGI, without Django's request handler around it (its signals, middleware chain and
+    URL resolving cost more than the save itself); every other path goes to Django."""
+
+    def __init__(self, application: Callable) -> None:
+        self.application = application
+        self.autosave = Autosave()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        if environ.get("PATH_INFO") != PATH:
+            return self.application(environ, start_response)
+        try:
+            status, body = self.autosave.answer(WSGIRequest(environ))
+        except Exception:
+            logger.exception("autosave failed")
+            status, body = _error(500, "server", "Not saved: the server failed. Retrying.")
+        finally:
+            close_old_connections()  # what Django's request_finished would do
+        content = json.dumps(body).encode()
+        start_response(
+            f"{status} {HTTPStatus(status).phrase}",
+            [*HEADERS, ("Content-Length", str(len(content)))],
+        )
+        return [content]
 
 
 def _execute(sql: str, params: dict) -> tuple | None:
     """Run one statement and return its first row.
 
-    The statement goes through a plain psycopg cursor on Django's connection: parameters are
-    bound on the server and psycopg prepares the statement after a few uses, so PostgreSQL
-    plans it once per connection and schema instead of on every save (Django's own cursors
-    interpolate parameters into the text, which defeats that).
+    The statement goes through a plain psycopg cursor on Django's connection, bound on the
+    server and prepared (Django turns psycopg's automatic preparing off), so PostgreSQL plans
+    it once per connection and schema instead of on every save. Behind PgBouncer this needs
+    its protocol-level prepared statement support (``max_prepared_statements``, 1.21+).
 
     Django's per-request connection health check (``CONN_HEALTH_CHECKS``) would cost a
     ``SELECT 1`` round trip before every save; instead the statement is retried once on a
@@ -211,8 +264,13 @@ def _execute(sql: str, params: dict) -> tuple | None:
         connection.health_check_done = True
         try:
             connection.ensure_connection()
-            with psycopg.Cursor(connection.connection) as cursor:
-                cursor.execute(sql, params)
+            raw = connection.connection
+            if raw.prepare_threshold is None:
+                # Django disables preparing; its own (client-side binding) cursors never
+                # prepare anyway, so this only lets the explicit ``prepare=True`` below work.
+                raw.prepare_threshold = ONLY_WHEN_ASKED
+            with psycopg.Cursor(raw) as cursor:
+                cursor.execute(sql, params, prepare=True)
                 return cursor.fetchone()
         except psycopg.OperationalError:
             if retry or connection.in_atomic_block:
@@ -223,12 +281,6 @@ def _execute(sql: str, params: dict) -> tuple | None:
 
 def _autosave_view(request: HttpRequest) -> None:  # what the CSRF check is told it protects
     return None
-
-
-def _session_cookie() -> str:
-    from django.conf import settings
-
-    return settings.SESSION_COOKIE_NAME
 
 
 def _json(value: Any) -> Any:
@@ -292,7 +344,7 @@ SIGNED_OUT = (
 )
 
 
-def _refusal(row: tuple | None) -> HttpResponse:
+def _refusal(row: tuple | None) -> tuple[int, dict]:
     if row is None:
         return _error(404, "not_found", "This attempt does not exist.")
     status, deadline, grace, now, session_alive = row
@@ -305,8 +357,8 @@ def _refusal(row: tuple | None) -> HttpResponse:
     return _error(403, "signed_out", SIGNED_OUT)
 
 
-def _error(status: int, code: str, message: str, *, now: Any = None) -> JsonResponse:
+def _error(status: int, code: str, message: str, *, now: Any = None) -> tuple[int, dict]:
     body = {"error": code, "message": message}
     if now is not None:
         body["now"] = now.isoformat()
-    return JsonResponse(body, status=status)
+    return status, body
