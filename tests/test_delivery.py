@@ -656,3 +656,27 @@ def test_the_production_wsgi_entry_answers_autosave_the_same_way(sitting, monkey
     assert post(token, [answer(1, "b", 2)], host="beta.localhost")[0] == 403
     assert post(token, [answer(1, "a", 1)])[1]["saved"] == [{"position": 1, "seq": 1}]
     assert sitting.responses(attempt)[1].value == "a"
+
+
+def test_a_candidate_exports_their_attempts_and_erasure_forgets_where_they_sat(sitting):
+    import io
+    import zipfile
+
+    from tenants.privacy import services as privacy
+
+    attempt = sitting.start()
+    sitting.save(attempt, [answer(1, "a", 1)])
+    with sitting.portal.activate():
+        services.record_client_events(
+            attempt=attempt, events=[{"kind": "paste"}], client=sitting.client_info()
+        )
+        archive = zipfile.ZipFile(io.BytesIO(privacy.export_user_data(user=sitting.candidate)))
+        (exported,) = json.loads(archive.read("exam_attempts.json"))
+        assert (exported["exam"], exported["ip"]) == ("Delivery test", "127.0.0.1")
+        assert exported["responses"][0]["value"] == "a"
+        assert [e["kind"] for e in exported["integrity_events"]] == ["paste"]
+
+        privacy.erase_user(user=sitting.candidate, by=sitting.admin)
+        erased = Attempt.objects.get(pk=attempt.pk)
+        assert (erased.ip, erased.user_agent, erased.session_key_hash) == (None, "", "")
+        assert Response.objects.get(attempt=erased, position=1).value == "a"  # statistics stay

@@ -33,6 +33,7 @@ from psycopg import sql
 from wagtail.models import ModelLogEntry
 from wagtail.users.models import UserProfile
 
+from assessments.delivery import services as services_delivery
 from tenants.audit.models import AuditEvent
 from tenants.privacy import services
 from tenants.privacy.models import RetentionPolicy
@@ -180,6 +181,7 @@ def test_a_signed_in_user_downloads_exactly_their_own_data(two_portals):
     assert sorted(archive.namelist()) == [
         "audit.json",
         "email_addresses.json",
+        "exam_attempts.json",
         "mfa.json",
         "profile.json",
         "sessions.json",
@@ -276,6 +278,30 @@ def test_the_data_page_needs_a_sign_in_and_a_get_exports_nothing(two_portals):
 # --- Erasure ---------------------------------------------------------------------------------
 
 
+def sit_an_exam(person, author, *, user_agent: str):
+    from assessments import services as bank
+    from assessments.exams import services as exams
+
+    exam = exams.create_exam(by=author, title="Privacy exam")
+    section = exams.add_section(exam=exam, title="One")
+    question = bank.create_question(
+        author=author,
+        type="true_false",
+        title="True?",
+        stem="<p>True?</p>",
+        data={"answer": True},
+        status="active",
+    )
+    exams.add_fixed_item(section=section, question=question)
+    exams.publish_exam(exam=exam, by=author)
+    exams.assign_exam(exam=exam, user=person)
+    return services_delivery.start_attempt(
+        exam=exam,
+        user=person,
+        client=services_delivery.Client(session_key="s", ip="203.0.113.9", user_agent=user_agent),
+    )
+
+
 def test_after_erasure_no_table_or_file_of_the_tenant_holds_the_person(
     make_portal, django_capture_on_commit_callbacks
 ):
@@ -333,6 +359,15 @@ def test_after_erasure_no_table_or_file_of_the_tenant_holds_the_person(
         avatar = tenant_media_root(portal.schema) / profile.avatar.name
         admin = get_user_model().objects.get(email=portal.admin_email)
     assert avatar.is_file()
+    with portal.activate():  # they sat an exam from their phone, which changed browser
+        attempt = sit_an_exam(person, admin, user_agent=f"{LAST}Phone/1.0")
+        services_delivery.record_client_events(
+            attempt=attempt,
+            events=[{"kind": "paste"}],
+            client=services_delivery.Client(
+                session_key="k", ip="198.51.100.7", user_agent=f"{LAST}Tablet/2.0"
+            ),
+        )
 
     # The scan finds them everywhere they are before the erasure (so it can find them at all).
     before = find_in_schema(portal.schema, needles)
@@ -347,6 +382,8 @@ def test_after_erasure_no_table_or_file_of_the_tenant_holds_the_person(
         ("usersessions_usersession", "user_agent", LAST),
         ("wagtailcore_modellogentry", "label", FIRST),
         ("wagtailusers_userprofile", "avatar", LAST),
+        ("delivery_attempt", "user_agent", LAST),
+        ("delivery_integrityevent", "detail", LAST),
     ]:
         assert where in before, where
     admin_entries_before = [

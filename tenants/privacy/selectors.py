@@ -20,6 +20,7 @@ from wagtail.users.models import UserProfile
 
 from tenants.audit.models import AuditEvent
 from tenants.privacy.models import RetentionPolicy
+from tenants.privacy.signals import collecting_personal_data
 
 # An erased user's email is ``erased-<pk>@invalid.example`` (RFC 2606: never deliverable).
 ERASED_EMAIL_DOMAIN = "invalid.example"
@@ -40,7 +41,7 @@ def personal_data(*, user) -> dict[str, Any]:
     Secrets are left out on purpose: no password hash, session keys, MFA secrets or recovery
     codes, and no social-login tokens or provider payloads.
     """
-    return {
+    sections = {
         "profile": {
             "email": user.email,
             "first_name": user.first_name,
@@ -76,6 +77,9 @@ def personal_data(*, user) -> dict[str, Any]:
             .values("at", "action", "ip", "object_type", "object_id", "object_label", "detail")
         ),
     }
+    for _receiver, extra in collecting_personal_data.send(sender=type(user), user=user):
+        sections.update(extra or {})
+    return sections
 
 
 @dataclass(frozen=True)

@@ -14,3 +14,7 @@ erasure (it is one transaction), so nothing is half-erased.
 from django.dispatch import Signal
 
 erasing_user = Signal()  # sender: the user model; kwargs: user
+
+# Sent by ``selectors.personal_data``: each receiver returns ``{section name: JSON-ready data}``
+# with what its app keeps about ``user``; every section becomes one file of the export.
+collecting_personal_data = Signal()  # sender: the user model; kwargs: user

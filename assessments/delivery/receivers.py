@@ -1,0 +1,57 @@
+"""Delivery's part in privacy: what an export holds and what an erasure removes.
+
+An erased candidate's attempts stay (anonymised through the user row) so exam statistics
+keep their counts and scores, but where they sat is forgotten: IP, browser, session digest
+and the details of integrity events (which name addresses and browsers) are cleared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from tenants.privacy.signals import collecting_personal_data, erasing_user
+
+from .models import Attempt, IntegrityEvent, Response
+
+
+@receiver(collecting_personal_data, dispatch_uid="delivery.export_attempts")
+def export_attempts(sender: Any, user: Any, **kwargs: Any) -> dict:
+    attempts = Attempt.objects.filter(user=user).select_related("exam", "version")
+    return {
+        "exam_attempts": [
+            {
+                "exam": attempt.exam.title,
+                "version": attempt.version.number,
+                "number": attempt.number,
+                "status": attempt.status,
+                "started_at": attempt.started_at,
+                "deadline": attempt.deadline,
+                "submitted_at": attempt.submitted_at,
+                "score": attempt.score,
+                "max_score": attempt.max_score,
+                "passed": attempt.passed,
+                "ip": attempt.ip,
+                "user_agent": attempt.user_agent,
+                "responses": list(
+                    Response.objects.filter(attempt=attempt)
+                    .order_by("position")
+                    .values("position", "value", "flagged", "saved_at", "score", "feedback")
+                ),
+                "integrity_events": list(
+                    IntegrityEvent.objects.filter(attempt=attempt)
+                    .order_by("at", "pk")
+                    .values("kind", "at", "detail")
+                ),
+            }
+            for attempt in attempts.order_by("started_at", "pk")
+        ]
+    }
+
+
+@receiver(erasing_user, dispatch_uid="delivery.erase_attempt_traces")
+def erase_attempt_traces(sender: Any, user: Any, **kwargs: Any) -> None:
+    attempts = Attempt.objects.filter(user=user)
+    IntegrityEvent.objects.filter(attempt__in=attempts).update(detail={})
+    attempts.update(ip=None, user_agent="", session_key_hash="")
