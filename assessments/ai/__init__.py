@@ -1,0 +1,1 @@
+"""AI for assessments: one provider interface (``base``), Gemini and an offline provider."""
