@@ -44,6 +44,8 @@ bench: install  ## benchmarks; results in bench/results/
 	$(BIN)/python bench/provisioning.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/autosave.py
+	$(BIN)/python bench/plagiarism.py
+	$(BIN)/python bench/analytics.py
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

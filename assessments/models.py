@@ -120,5 +120,7 @@ class QuestionVersion(models.Model):
         return f"{self.question_id} v{self.number}"
 
 
+from assessments.ai.feature_models import *  # noqa: E402,F401,F403
+from assessments.ai.models import AICall  # noqa: E402,F401
 from assessments.exams.models import *  # noqa: E402,F401,F403
 from assessments.interchange.models import ImportJob  # noqa: E402,F401

@@ -125,3 +125,66 @@ def register_proctor_menu_item():
     return ProctorMenuItem(
         "Proctoring", reverse("delivery_proctor:list"), icon_name="view", order=230
     )
+
+
+# -- AI features (issue 9): /cms/ai/ -- generation, grading suggestions, agreement, plagiarism
+
+
+@hooks.register("register_admin_urls")
+def register_ai_feature_urls():
+    from assessments.ai import urls as ai_urls
+
+    return [path("ai/", include(ai_urls, namespace="ai"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_ai_feature_menu_item():
+    """Shown to authors, graders and admins; each page checks its own permission."""
+    from django.urls import reverse
+    from wagtail.admin.menu import MenuItem
+
+    from assessments.ai.views import may_use_ai_pages
+
+    class AIMenuItem(MenuItem):
+        def is_shown(self, request):
+            return may_use_ai_pages(request.user)
+
+    return AIMenuItem("AI", reverse("ai:index"), icon_name="cogs", order=240)
+
+
+# -- interviews (issue 10): /cms/interviews/templates/ and /cms/interviews/hiring/ ----------
+
+
+@hooks.register("register_admin_viewset")
+def register_interview_viewsets():
+    """*Interviews*: templates (authors, hiring managers) and hiring (managers, reviewers)."""
+    from assessments.interviews.admin_views import interviews_viewset_group
+
+    return interviews_viewset_group()
+
+
+# -- results analytics (issue 11): /cms/analytics/ -- dashboards, exports, reports, jobs
+
+
+@hooks.register("register_admin_urls")
+def register_analytics_urls():
+    """URLs and, through a nested hook, the menu item (one function, as the app owns both)."""
+    from django.urls import reverse
+    from wagtail.admin.menu import MenuItem
+
+    from assessments.analytics import admin_urls
+    from assessments.analytics.selectors import can_view_reports
+
+    class AnalyticsMenuItem(MenuItem):
+        def is_shown(self, request):
+            return can_view_reports(user=request.user)
+
+    if not getattr(register_analytics_urls, "menu_registered", False):
+        register_analytics_urls.menu_registered = True
+        hooks.register(
+            "register_admin_menu_item",
+            lambda: AnalyticsMenuItem(
+                "Analytics", reverse("analytics_admin:index"), icon_name="table", order=250
+            ),
+        )
+    return [path("analytics/", include((admin_urls.urlpatterns, "analytics_admin")))]

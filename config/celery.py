@@ -14,4 +14,4 @@ app = CeleryApp("viva")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Task modules of packages that are not Django apps of their own.
-app.autodiscover_tasks(["assessments.interchange"])
+app.autodiscover_tasks(["assessments.interchange", "assessments.ai"])

@@ -15,5 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("billing.urls")),  # Stripe webhook; the local Stripe double in development
+    path("marketplace/", include("marketplace.urls")),
     path("", platform_home, name="platform-home"),
 ]

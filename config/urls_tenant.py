@@ -28,5 +28,7 @@ urlpatterns = [
     path("accounts/invitation/<str:token>/", accept_invitation_link, name="accept-invitation"),
     path("accounts/privacy/", include("tenants.privacy.urls")),
     path("accounts/", include("allauth.urls")),
+    path("interview/", include("assessments.interviews.urls")),
+    path("results/", include("assessments.analytics.urls")),
     path("", include(wagtail_urls)),
 ]

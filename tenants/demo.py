@@ -239,6 +239,20 @@ def seed_demo() -> list[str]:
 
                 author = get_user_model().objects.get(email=portal.users[0].email)
                 created += seed_question_bank(author=author)
+                from assessments.analytics.demo import seed_demo_results
+
+                created += seed_demo_results(author=author)
+            if portal.slug in ("uni", "acme"):
+                from assessments.interviews.demo import seed_templates
+
+                seed_templates()
+    # Public-schema demo data, after the portals exist: subscriptions (acme on Starter, uni on
+    # Pro with invoices) through the local Stripe double, then the marketplace story.
+    from billing.demo import seed_billing_demo
+    from marketplace.demo import seed_marketplace
+
+    created += seed_billing_demo()
+    created += seed_marketplace()
     return created
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import DatabaseError
-from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.middleware import csp
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
+from wagtail.contrib.redirects.middleware import RedirectMiddleware
 
 from tenants.models import Tenant
 
@@ -77,4 +78,14 @@ class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
     def process_response(self, request, response):
         if request.path.startswith(self.ADMIN_PREFIXES) and not hasattr(response, "_csp_config"):
             response._csp_config = settings.SECURE_CSP_ADMIN
+        return super().process_response(request, response)
+
+
+class PortalRedirectMiddleware(RedirectMiddleware):
+    """Wagtail's redirects (a 404 looked up in the portal's redirect table), on portal hosts
+    only: the platform site has no Wagtail tables, so there it leaves the 404 alone."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if connection.schema_name == get_public_schema_name():
+            return response
         return super().process_response(request, response)

@@ -161,7 +161,9 @@ def test_the_list_searches_filters_and_shows_every_column(
         for n in range(30):
             new_question(author, title=f"Filler {n}", tags=["filler"])
 
-    with django_assert_max_num_queries(30):  # whatever the number of rows
+    # Constant in the number of rows (measured 31-32 with 1 and 21 rows; the admin menu asks
+    # each item's role check separately).
+    with django_assert_max_num_queries(40):
         page = client.get("/cms/questions/")
     text = page.content.decode()
     assert listed_ids(page)[:3] == sorted(listed_ids(page), reverse=True)[:3]  # newest first

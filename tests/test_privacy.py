@@ -182,6 +182,8 @@ def test_a_signed_in_user_downloads_exactly_their_own_data(two_portals):
         "audit.json",
         "email_addresses.json",
         "exam_attempts.json",
+        "interview_practice.json",
+        "job_applications.json",
         "mfa.json",
         "profile.json",
         "sessions.json",

@@ -37,6 +37,7 @@ class Usage:
     output_tokens: int = 0
     units: int = 1  # credits this call costs (1 per call unless a provider says otherwise)
     latency_ms: int = 0
+    cost_usd: Decimal = Decimal(0)  # estimated from the model's price table (0 offline)
 
 
 # -- question generation ------------------------------------------------------------------

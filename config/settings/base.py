@@ -97,6 +97,8 @@ TENANT_APPS = [
     "themes",
     "assessments",
     "assessments.delivery",
+    "assessments.analytics",
+    "assessments.interviews",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -112,6 +114,14 @@ ROOT_URLCONF = "config.urls_tenant"
 # The migrated schema that new tenants are cloned from, and how many pre-cloned spare schemas
 # the pool keeps ready (a spare is renamed to a new tenant's schema in milliseconds).
 VIVA_TEMPLATE_SCHEMA = "viva_template"
+# Billing: with no STRIPE_SECRET_KEY the gateway talks to the local Stripe double (development
+# and tests only), which delivers signed webhooks in-process unless a URL is given.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+VIVA_STRIPE_DOUBLE_URL = os.environ.get("VIVA_STRIPE_DOUBLE_URL", "http://localhost:8000/_stripe")
+VIVA_STRIPE_DOUBLE_WEBHOOK_URL = os.environ.get("VIVA_STRIPE_DOUBLE_WEBHOOK_URL", "")
+VIVA_STRIPE_AI_METER_EVENT = os.environ.get("VIVA_STRIPE_AI_METER_EVENT", "viva_ai_credits")
+VIVA_BILLING_GRACE_DAYS = int(os.environ.get("VIVA_BILLING_GRACE_DAYS", "7"))
 # Question files larger than this are previewed and imported by a background task.
 VIVA_IMPORT_INLINE_MAX_BYTES = int(os.environ.get("VIVA_IMPORT_INLINE_MAX_BYTES", 1024 * 1024))
 VIVA_SPARE_POOL_SIZE = int(os.environ.get("VIVA_SPARE_POOL_SIZE", "2"))
@@ -144,7 +154,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "tenants.access.middleware.AccessPolicyMiddleware",
-    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "billing.middleware.ReadOnlyPortalMiddleware",
+    "tenants.middleware.PortalRedirectMiddleware",
 ]
 
 TEMPLATES = [
@@ -253,6 +264,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.delivery.tasks.close_overdue_attempts_for_all_tenants",
         "schedule": 30.0,
     },
+    "report-pending-usage": {"task": "billing.tasks.report_pending_usage", "schedule": 600.0},
     "purge-expired-personal-data": {
         "task": "tenants.privacy.tasks.purge_expired_data_for_all_tenants",
         "schedule": crontab(hour=3, minute=17),
@@ -334,5 +346,6 @@ LOGGING = {
         "wagtail": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
     },
 }

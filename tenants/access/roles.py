@@ -33,6 +33,12 @@ EXAM_AUTHORING = (
     "assessments.change_examassignment",
     "assessments.view_examassignment",
 )
+INTERVIEW_TEMPLATES = (
+    "interviews.add_interviewtemplate",
+    "interviews.change_interviewtemplate",
+    "interviews.view_interviewtemplate",
+    "interviews.delete_interviewtemplate",
+)
 MEDIA = (
     "wagtailimages.add_image",
     "wagtailimages.change_image",
@@ -71,9 +77,17 @@ ROLES: dict[str, Role] = {
                 "assessments.delete_examassignment",
                 "delivery.view_attempt",
                 "delivery.proctor_attempt",
+                "interviews.manage_hiring",
+                *INTERVIEW_TEMPLATES,
+                "analytics.view_report",
             ),
         ),
-        Role("author", "Authors", True, (ADMIN_ACCESS, *MEDIA, *EXAM_AUTHORING)),
+        Role(
+            "author",
+            "Authors",
+            True,
+            (ADMIN_ACCESS, *MEDIA, *EXAM_AUTHORING, *INTERVIEW_TEMPLATES, "analytics.view_report"),
+        ),
         Role("grader", "Graders", True, (ADMIN_ACCESS,)),
         Role(
             "proctor",
@@ -89,8 +103,13 @@ ROLES: dict[str, Role] = {
             ),
         ),
         Role("candidate", "Candidates", False, ()),
-        Role("hiring_manager", "Hiring managers", True, (ADMIN_ACCESS,)),
-        Role("panel_reviewer", "Panel reviewers", True, (ADMIN_ACCESS,)),
+        Role(
+            "hiring_manager",
+            "Hiring managers",
+            True,
+            (ADMIN_ACCESS, "interviews.manage_hiring", *INTERVIEW_TEMPLATES),
+        ),
+        Role("panel_reviewer", "Panel reviewers", True, (ADMIN_ACCESS, "interviews.review_panel")),
     )
 }
 

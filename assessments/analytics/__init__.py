@@ -1,0 +1,1 @@
+"""Results analytics: item analysis, dashboards, reports and exports (app label ``analytics``)."""

@@ -1,0 +1,1 @@
+"""Interview practice and hiring panels (app label ``interviews``)."""

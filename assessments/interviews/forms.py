@@ -1,0 +1,114 @@
+"""Forms of the hiring screens in the portal admin (input parsing only; services decide)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import available_timezones
+
+from django import forms
+
+from assessments.exams.models import Exam
+
+from .models import InterviewTemplate
+
+
+def parse_rubric_lines(text: str) -> list[dict]:
+    """``criterion | competency | max points`` per line into rubric rows."""
+    rows = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        cells = [c.strip() for c in line.split("|")]
+        while len(cells) < 3:
+            cells.append("")
+        rows.append({"criterion": cells[0], "competency": cells[1], "max_points": cells[2]})
+    return rows
+
+
+class PositionForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    template = forms.ModelChoiceField(
+        queryset=InterviewTemplate.objects.all(), required=False, label="Interview template"
+    )
+    exam = forms.ModelChoiceField(queryset=Exam.objects.all(), required=False, label="Exam")
+    rubric = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Panel rubric",
+        help_text="One criterion per line: criterion | competency | maximum points, e.g. "
+        "“Explains trade-offs | Problem solving | 5”.",
+    )
+
+
+class InviteForm(forms.Form):
+    emails = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Candidate email addresses",
+        help_text="One address per line. Each invited candidate takes a seat.",
+    )
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(available_timezones()) if "/" in name or name == "UTC"]
+
+
+class ScheduleForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="Starts at (local time in the zone below)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    tz_name = forms.ChoiceField(label="Time zone", choices=_timezone_choices, initial="UTC")
+    duration_minutes = forms.IntegerField(min_value=10, max_value=480, initial=45)
+    location = forms.CharField(max_length=300, required=False, help_text="Room or video link")
+    reviewers = forms.ModelMultipleChoiceField(queryset=None, label="Panel reviewers")
+
+    def __init__(self, *args, reviewer_queryset=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewers"].queryset = reviewer_queryset
+        self.fields["reviewers"].widget.attrs["size"] = 6
+
+
+class ReviewForm(forms.Form):
+    comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args, rubric: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rubric = rubric
+        for criterion in rubric:
+            self.fields[f"score_{criterion['id']}"] = forms.DecimalField(
+                label=f"{criterion['criterion']} ({criterion.get('competency') or 'General'}, "
+                f"0–{criterion['max_points']})",
+                min_value=Decimal(0),
+                max_value=Decimal(criterion["max_points"]),
+                decimal_places=2,
+            )
+        self.order_fields([*(f"score_{c['id']}" for c in rubric), "comments"])
+
+    def scores(self) -> dict[str, Decimal]:
+        return {c["id"]: self.cleaned_data[f"score_{c['id']}"] for c in self.rubric}
+
+
+class FeedbackForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), label="Written feedback to the candidate"
+    )
+
+
+class RankingFilterForm(forms.Form):
+    min_score = forms.DecimalField(
+        required=False, min_value=0, max_value=100, label="Score at least"
+    )
+    competency = forms.ChoiceField(required=False, label="Competency")
+    min_competency = forms.DecimalField(
+        required=False, min_value=0, max_value=100, label="Competency score at least"
+    )
+    flags = forms.ChoiceField(
+        required=False,
+        label="Integrity flags",
+        choices=[("", "Any"), ("clean", "Without flags"), ("flagged", "With flags")],
+    )
+
+    def __init__(self, *args, competencies: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["competency"].choices = [("", "Any")] + [(c, c) for c in competencies]

@@ -1,0 +1,346 @@
+"""The marketplace inside a portal's Wagtail admin (``/cms/marketplace/``).
+
+Staff of any portal browse the catalogue; the portal's admins install, buy, update, review,
+and — for their own listings — publish versions, reply to reviews and read the sales report.
+The acting tenant is always ``request.tenant`` (the host's), so ids of another portal's
+listings or installations find nothing. Views parse input and call ``marketplace.services``,
+``marketplace.payments`` and ``marketplace.selectors``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from marketplace import payments, selectors, services
+from marketplace.models import Listing, Purchase, Review
+from marketplace.services import MarketplaceError
+from marketplace.views import catalogue_context
+from tenants.access.permissions import has_role, is_staff_member
+
+ICON = "pick"
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+
+
+def _require_admin(request: HttpRequest) -> None:
+    """Installing, buying, publishing and reviewing act for the whole portal: admins only."""
+    if not has_role(request.user, "admin"):
+        raise PermissionDenied
+
+
+def _render(request: HttpRequest, template: str, title: str, **context) -> HttpResponse:
+    return TemplateResponse(
+        request,
+        f"marketplace/admin/{template}",
+        {
+            "page_title": title,
+            "header_title": title,
+            "header_icon": ICON,
+            "is_portal_admin": has_role(request.user, "admin"),
+            **context,
+        },
+    )
+
+
+def _refused(request: HttpRequest, error: MarketplaceError) -> None:
+    for message in error.errors:
+        messages.error(request, message)
+
+
+def _listing(request: HttpRequest, listing_id: int) -> Listing:
+    try:
+        return services.visible_listing(tenant=request.tenant, listing_id=listing_id)
+    except MarketplaceError:
+        raise Http404("No such listing") from None
+
+
+# -- catalogue ----------------------------------------------------------------------------
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    return _render(request, "catalogue.html", "Marketplace", **catalogue_context(request))
+
+
+def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
+    _require_staff(request)
+    listing = _listing(request, listing_id)
+    rated = selectors.catalogue().filter(pk=listing.pk).first() or listing
+    installation = next(
+        (
+            row
+            for row in selectors.installations_of(request.tenant)
+            if row.installation.listing_id == listing.pk
+        ),
+        None,
+    )
+    return _render(
+        request,
+        "listing.html",
+        listing.title,
+        listing=listing,
+        data=selectors.public_listing(rated, detail=True),
+        licence=selectors.licence_of(request.tenant, listing),
+        installed=installation,
+        own=listing.publisher_id == request.tenant.pk,
+        review=Review.objects.filter(buyer=request.tenant, listing=listing).first(),
+    )
+
+
+@require_POST
+def install(request: HttpRequest, listing_id: int) -> HttpResponse:
+    _require_admin(request)
+    listing = _listing(request, listing_id)
+    try:
+        result = services.install_listing(buyer=request.tenant, listing=listing)
+    except MarketplaceError as error:
+        _refused(request, error)
+    else:
+        if result.created:
+            messages.success(request, f"“{listing.title}” is installed in your question bank.")
+        else:
+            messages.info(request, "Already installed: nothing changed.")
+    return redirect("marketplace_admin:listing", listing.pk)
+
+
+@require_POST
+def buy(request: HttpRequest, listing_id: int) -> HttpResponse:
+    _require_admin(request)
+    listing = _listing(request, listing_id)
+    back = request.build_absolute_uri(reverse("marketplace_admin:listing", args=[listing.pk]))
+    done = request.build_absolute_uri(reverse("marketplace_admin:purchase_return"))
+    try:
+        started = payments.start_purchase(
+            buyer=request.tenant,
+            listing=listing,
+            seats=request.POST.get("seats", 1),
+            success_url=f"{done}?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=back,
+        )
+    except MarketplaceError as error:
+        _refused(request, error)
+        return redirect("marketplace_admin:listing", listing.pk)
+    return HttpResponseRedirect(started.checkout_url)
+
+
+def purchase_return(request: HttpRequest) -> HttpResponse:
+    """Where Checkout sends the buyer back: fulfil (idempotent) and show the listing."""
+    _require_admin(request)
+    session_id = request.GET.get("session_id", "")
+    own = Purchase.objects.filter(checkout_session_id=session_id, buyer=request.tenant)
+    if not session_id or not own.exists():
+        raise Http404("No such purchase")
+    purchase = payments.complete_purchase(session_id=session_id)
+    if purchase.status == purchase.Status.PAID:
+        messages.success(request, "Payment received: your portal holds a licence. Install it now.")
+    else:
+        messages.info(request, "The payment is not confirmed yet.")
+    return redirect("marketplace_admin:listing", purchase.listing_id)
+
+
+def update(request: HttpRequest, listing_id: int) -> HttpResponse:
+    _require_admin(request)
+    listing = _listing(request, listing_id)
+    try:
+        installation, latest, diff = services.update_preview(buyer=request.tenant, listing=listing)
+    except MarketplaceError:
+        raise Http404("Not installed") from None
+    if request.method == "POST":
+        try:
+            services.update_installation(
+                buyer=request.tenant, listing=listing, version_number=latest.number
+            )
+        except MarketplaceError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, f"Updated to version {latest.number}: a new exam version.")
+        return redirect("marketplace_admin:listing", listing.pk)
+    return _render(
+        request,
+        "update.html",
+        f"Update {listing.title}",
+        listing=listing,
+        installation=installation,
+        latest=latest,
+        diff=diff,
+    )
+
+
+@require_POST
+def review(request: HttpRequest, listing_id: int) -> HttpResponse:
+    _require_admin(request)
+    listing = _listing(request, listing_id)
+    try:
+        services.submit_review(
+            buyer=request.tenant,
+            listing=listing,
+            rating=request.POST.get("rating"),
+            text=request.POST.get("text", ""),
+        )
+    except MarketplaceError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, "Thank you: your review is published.")
+    return redirect("marketplace_admin:listing", listing.pk)
+
+
+def installed(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    return _render(
+        request,
+        "installed.html",
+        "Installed templates",
+        rows=selectors.installations_of(request.tenant),
+    )
+
+
+# -- publishing (own listings) --------------------------------------------------------------
+
+
+def mine(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    listings = Listing.objects.filter(publisher=request.tenant).prefetch_related("versions")
+    reviews = Review.objects.filter(listing__publisher=request.tenant).select_related(
+        "listing", "buyer"
+    )
+    return _render(
+        request,
+        "mine.html",
+        "My listings",
+        listings=listings,
+        reviews=Paginator(reviews, 50).get_page(request.GET.get("p")),
+        report=selectors.sales_report(publisher=request.tenant),
+        may_sell=services.may_sell(request.tenant),
+    )
+
+
+def _sources(request: HttpRequest) -> dict:
+    from assessments.exams.models import Exam
+    from assessments.models import Category
+
+    return {
+        "exams": Exam.objects.filter(versions__isnull=False).distinct().order_by("title"),
+        "categories": Category.objects.order_by("name"),
+    }
+
+
+def _source_ids(request: HttpRequest) -> tuple[int | None, int | None]:
+    def number(name: str) -> int | None:
+        value = request.POST.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    return number("exam"), number("category")
+
+
+def new_listing(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    if request.method == "POST":
+        post = request.POST
+        exam_id, category_id = _source_ids(request)
+        try:
+            listing = services.create_listing(
+                publisher=request.tenant,
+                title=post.get("title", ""),
+                kind=post.get("kind", Listing.Kind.EXAM),
+                description=post.get("description", ""),
+                subject=post.get("subject", ""),
+                tags=post.get("tags", ""),
+                level=post.get("level", Listing.Level.INTRODUCTORY),
+                language=post.get("language", "en"),
+                price_model=post.get("price_model", Listing.PriceModel.FREE),
+                price_amount=_cents(post.get("price", "0")),
+                currency=post.get("currency", "usd"),
+                licence_terms=post.get("licence_terms", ""),
+                community=post.get("community") == "on",
+            )
+        except MarketplaceError as error:
+            _refused(request, error)
+        else:
+            return _publish(request, listing, exam_id, category_id, post.get("release_notes", ""))
+    return _render(
+        request,
+        "new_listing.html",
+        "New listing",
+        kinds=Listing.Kind.choices,
+        levels=Listing.Level.choices,
+        prices=Listing.PriceModel.choices,
+        is_publisher=request.tenant.kind == "publisher",
+        **_sources(request),
+    )
+
+
+def _cents(value: str) -> int:
+    try:
+        return int(round(float(value) * 100))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _publish(request, listing, exam_id, category_id, notes) -> HttpResponse:
+    try:
+        published = services.publish_version(
+            publisher=request.tenant,
+            listing=listing,
+            exam_id=exam_id,
+            category_id=category_id,
+            release_notes=notes,
+        )
+    except MarketplaceError as error:
+        _refused(request, error)
+        return redirect("marketplace_admin:new_version", listing.pk)
+    for warning in published.warnings:
+        messages.warning(request, warning)
+    listing.refresh_from_db()
+    state = (
+        "is in the catalogue"
+        if listing.status == Listing.Status.PUBLISHED
+        else ("waits for moderation by the platform")
+    )
+    messages.success(
+        request, f"Version {published.version.number} published; “{listing.title}” {state}."
+    )
+    return redirect("marketplace_admin:mine")
+
+
+def new_version(request: HttpRequest, listing_id: int) -> HttpResponse:
+    _require_admin(request)
+    try:
+        listing = services.owned_listing(publisher=request.tenant, listing_id=listing_id)
+    except MarketplaceError:
+        raise Http404("No such listing") from None
+    if request.method == "POST":
+        exam_id, category_id = _source_ids(request)
+        return _publish(
+            request, listing, exam_id, category_id, request.POST.get("release_notes", "")
+        )
+    return _render(
+        request,
+        "new_version.html",
+        f"New version of {listing.title}",
+        listing=listing,
+        versions=listing.versions.order_by("-number").defer("document"),
+        **_sources(request),
+    )
+
+
+@require_POST
+def reply(request: HttpRequest, review_id: int) -> HttpResponse:
+    _require_admin(request)
+    try:
+        services.reply_to_review(
+            publisher=request.tenant, review_id=review_id, text=request.POST.get("text", "")
+        )
+    except MarketplaceError:
+        raise Http404("No such review") from None
+    messages.success(request, "Reply saved.")
+    return redirect("marketplace_admin:mine")

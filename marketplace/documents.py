@@ -1,0 +1,423 @@
+"""The self-contained document of a listing version, and comparing two of them.
+
+A document is Viva's own question JSON (``docs/question-format.md``) wrapped with what an exam
+needs around it::
+
+    {"format": "viva-template", "version": 1, "kind": "exam",
+     "title": "...", "description": "...",
+     "settings": {"time_limit_minutes": 60, "attempts_allowed": 1, ...},
+     "sections": [{"title": "...", "instructions": "<p>…</p>",
+                   "items": [{"kind": "fixed", "question": "q3f…", "points": "2.00"},
+                             {"kind": "pool", "count": 2, "questions": ["q…", "q…"],
+                              "points": null}]}],
+     "questions": [{"ref": "q3f…", "type": "essay", "title": "...", "stem": "<p>…</p>",
+                    "data": {...}, "explanation": "", "tags": [...], "difficulty": 3}]}
+
+``ref`` is stable across versions of the same publisher question (a hash, not its id), which
+is what lets an update tell changed questions from added and removed ones. Rubrics travel in
+an essay's ``data``. Window, network allowlist and who sits the exam are the buyer's business
+and are not part of a template. Media is not carried: images in texts are dropped at publish
+time with a warning (an ``<img>`` points into the publisher's media, which a buyer can never
+read, or to a third party that would learn who opens the exam).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+FORMAT = "viva-template"
+VERSION = 1
+KINDS = ("exam", "interview", "question_bank")
+MAX_QUESTIONS = 5000
+#: Exam settings a template carries (the window and the network allowlist stay the buyer's).
+TEMPLATE_SETTINGS = (
+    "time_limit_minutes",
+    "attempts_allowed",
+    "navigation",
+    "shuffle_questions",
+    "shuffle_options",
+    "pass_mark_percent",
+    "results_release",
+    "proctoring_level",
+    "grace_seconds",
+    "overdue_policy",
+)
+QUESTION_FIELDS = ("ref", "type", "title", "stem", "data", "explanation", "tags", "difficulty")
+CONTENT_FIELDS = QUESTION_FIELDS[1:]
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+
+
+class DocumentError(ValueError):
+    """A document refused as a whole; ``errors`` name each place."""
+
+    def __init__(self, errors: list[str] | str):
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+def max_version_bytes() -> int:
+    return int(getattr(settings, "MARKETPLACE_MAX_VERSION_BYTES", 5 * 1024 * 1024))
+
+
+def canonical_bytes(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def checksum(document: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(document)).hexdigest()
+
+
+def question_ref(*, schema: str, question_id: int) -> str:
+    """A stable name for a publisher's question that reveals neither its id nor the schema."""
+    return "q" + hashlib.sha256(f"{schema}:{question_id}".encode()).hexdigest()[:16]
+
+
+def strip_media(html: str) -> tuple[str, int]:
+    """``html`` without images, and how many were dropped."""
+    cleaned, count = _IMG.subn("", html or "")
+    return cleaned, count
+
+
+# -- building (in the publisher's schema) -----------------------------------------------------
+
+
+@dataclass
+class Built:
+    document: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _question_record(ref: str, snapshot: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    stem, dropped_stem = strip_media(snapshot.get("stem", ""))
+    explanation, dropped_expl = strip_media(snapshot.get("explanation", ""))
+    if dropped_stem or dropped_expl:
+        warnings.append(
+            f"“{snapshot['title']}”: {dropped_stem + dropped_expl} image(s) dropped "
+            "(media is not carried by templates)"
+        )
+    return {
+        "ref": ref,
+        "type": snapshot["type"],
+        "title": snapshot["title"],
+        "stem": stem,
+        "data": snapshot["data"],
+        "explanation": explanation,
+        "tags": sorted(snapshot.get("tags") or []),
+        "difficulty": snapshot.get("difficulty") or 3,
+    }
+
+
+def build_from_exam(*, exam_id: int, schema: str, kind: str) -> Built:
+    """The document of the exam's latest published version (run in the publisher's schema).
+    Building from a published version means every question was already validated and pinned."""
+    from assessments.exams.models import Exam, ExamVersion
+    from assessments.models import QuestionVersion
+
+    exam = Exam.objects.filter(pk=exam_id).first()
+    if exam is None:
+        raise DocumentError("the exam does not exist")
+    version = ExamVersion.objects.filter(exam=exam).order_by("-number").first()
+    if version is None:
+        raise DocumentError(f"“{exam.title}” has no published version; publish the exam first")
+    snapshot = version.snapshot
+    pinned_ids = [
+        q["question_version_id"]
+        for section in snapshot["sections"]
+        for item in section["items"]
+        for q in ([item["question"]] if item["kind"] == "fixed" else item["questions"])
+    ]
+    pinned = {v.pk: v.snapshot for v in QuestionVersion.objects.filter(pk__in=pinned_ids)}
+    warnings: list[str] = []
+    questions: dict[str, dict[str, Any]] = {}
+
+    def add(q: dict[str, Any]) -> str:
+        ref = question_ref(schema=schema, question_id=q["question_id"])
+        if ref not in questions:
+            questions[ref] = _question_record(ref, pinned[q["question_version_id"]], warnings)
+        return ref
+
+    sections = []
+    for section in snapshot["sections"]:
+        items = []
+        for item in section["items"]:
+            if item["kind"] == "fixed":
+                q = item["question"]
+                items.append({"kind": "fixed", "question": add(q), "points": q["points"]})
+            else:
+                refs = [add(q) for q in item["questions"]]
+                points = {q["points"] for q in item["questions"]}
+                own = {_own_points(pinned[q["question_version_id"]]) for q in item["questions"]}
+                items.append(
+                    {
+                        "kind": "pool",
+                        "count": item["count"],
+                        "questions": refs,
+                        "points": None if points == own or len(points) != 1 else points.pop(),
+                    }
+                )
+        instructions, dropped = strip_media(section.get("instructions", ""))
+        if dropped:
+            warnings.append(f"section “{section['title']}”: {dropped} image(s) dropped")
+        sections.append({"title": section["title"], "instructions": instructions, "items": items})
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": kind,
+        "title": exam.title,
+        "description": exam.description,
+        "settings": {name: snapshot["settings"][name] for name in TEMPLATE_SETTINGS},
+        "sections": sections,
+        "questions": list(questions.values()),
+    }
+    return Built(document=document, warnings=warnings)
+
+
+def _own_points(snapshot: dict[str, Any]) -> str:
+    from assessments.questions import get_type
+    from assessments.questions.base import decimal_text
+
+    return decimal_text(get_type(snapshot["type"]).max_score(snapshot["data"]))
+
+
+def build_from_category(*, category_id: int, schema: str, title: str) -> Built:
+    """A question-bank document: the active questions of a category and its subcategories."""
+    from assessments.models import Category, Question, QuestionVersion
+    from assessments.selectors import category_with_descendants
+
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        raise DocumentError("the category does not exist")
+    ids = category_with_descendants(category=category)
+    questions = list(
+        Question.objects.filter(category_id__in=ids, status=Question.Status.ACTIVE).order_by("pk")
+    )
+    versions = {
+        (v.question_id, v.number): v.snapshot
+        for v in QuestionVersion.objects.filter(question__in=questions)
+    }
+    warnings: list[str] = []
+    records = [
+        _question_record(
+            question_ref(schema=schema, question_id=q.pk), versions[(q.pk, q.version)], warnings
+        )
+        for q in questions
+    ]
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": "question_bank",
+        "title": title,
+        "description": "",
+        "settings": {},
+        "sections": [],
+        "questions": records,
+    }
+    return Built(document=document, warnings=warnings)
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+
+def validate_document(document: Any) -> dict[str, Any]:
+    """The document, normalised, or ``DocumentError`` naming every problem (and its size when
+    over ``MARKETPLACE_MAX_VERSION_BYTES``). Run at publish time and again before installing."""
+    from assessments.questions import QuestionDataError, get_type
+
+    if not isinstance(document, dict):
+        raise DocumentError("the document is not a JSON object")
+    size = len(canonical_bytes(document))
+    limit = max_version_bytes()
+    if size > limit:
+        raise DocumentError(
+            f"the version is {size / 1048576:.1f} MB; the limit is {limit / 1048576:.1f} MB "
+            "(MARKETPLACE_MAX_VERSION_BYTES)"
+        )
+    errors: list[str] = []
+    if document.get("format") != FORMAT or document.get("version") != VERSION:
+        raise DocumentError(f"not a {FORMAT} document of version {VERSION}")
+    kind = document.get("kind")
+    if kind not in KINDS:
+        errors.append(f"kind must be one of {', '.join(KINDS)}")
+    if not isinstance(document.get("title"), str) or not document["title"].strip():
+        errors.append("title is empty")
+    questions = document.get("questions")
+    if not isinstance(questions, list) or not questions:
+        raise DocumentError([*errors, "the template has no questions"])
+    if len(questions) > MAX_QUESTIONS:
+        errors.append(f"more than {MAX_QUESTIONS} questions")
+    normalised_questions = []
+    refs: set[str] = set()
+    for number, q in enumerate(questions, start=1):
+        place = f"question {number}"
+        if not isinstance(q, dict):
+            errors.append(f"{place} is not an object")
+            continue
+        unknown = sorted(set(q) - set(QUESTION_FIELDS))
+        if unknown:
+            errors.append(f"{place}: {', '.join(unknown)} not known")
+        ref = q.get("ref")
+        if not isinstance(ref, str) or not ref or ref in refs:
+            errors.append(f"{place}: ref is missing or repeated")
+        refs.add(ref if isinstance(ref, str) else "")
+        title = q.get("title")
+        if not isinstance(title, str) or not title.strip() or len(title) > 255:
+            errors.append(f"{place}: title is empty or longer than 255 characters")
+        else:
+            place = f"{place} (“{title}”)"
+        try:
+            question_type = get_type(q.get("type"))
+        except QuestionDataError:
+            errors.append(f"{place}: type {q.get('type')!r} is not a question type")
+            continue
+        try:
+            data = question_type.validate(q.get("data"))
+        except QuestionDataError as error:
+            errors.extend(f"{place}: data: {message}" for message in error.errors)
+            continue
+        tags = q.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            errors.append(f"{place}: tags must be a list of texts")
+        difficulty = q.get("difficulty", 3)
+        if not isinstance(difficulty, int) or not 1 <= difficulty <= 5:
+            errors.append(f"{place}: difficulty must be 1 to 5")
+        for text in ("stem", "explanation"):
+            if not isinstance(q.get(text, ""), str):
+                errors.append(f"{place}: {text} must be text")
+        normalised_questions.append({**q, "data": data})
+    sections = document.get("sections") or []
+    if kind in ("exam", "interview") and not sections:
+        errors.append("an exam or interview template needs at least one section")
+    used: set[str] = set()
+    if not isinstance(sections, list):
+        errors.append("sections must be a list")
+        sections = []
+    for s_number, section in enumerate(sections, start=1):
+        place = f"section {s_number}"
+        if not isinstance(section, dict) or not str(section.get("title") or "").strip():
+            errors.append(f"{place}: title is empty")
+            continue
+        items = section.get("items")
+        if not isinstance(items, list) or not items:
+            errors.append(f"{place} has no questions")
+            continue
+        for i_number, item in enumerate(items, start=1):
+            where = f"{place}, item {i_number}"
+            if not isinstance(item, dict) or item.get("kind") not in ("fixed", "pool"):
+                errors.append(f"{where}: kind must be fixed or pool")
+                continue
+            named = [item.get("question")] if item["kind"] == "fixed" else item.get("questions")
+            if not isinstance(named, list) or not named:
+                errors.append(f"{where}: names no question")
+                continue
+            for ref in named:
+                if ref not in refs:
+                    errors.append(f"{where}: question {ref!r} is not in the template")
+                elif ref in used:
+                    errors.append(f"{where}: question {ref!r} is used twice")
+                used.add(ref)
+            if item["kind"] == "pool":
+                count = item.get("count")
+                if not isinstance(count, int) or not 1 <= count <= len(named):
+                    errors.append(f"{where}: count must be 1 to {len(named)}")
+    template_settings = document.get("settings") or {}
+    if not isinstance(template_settings, dict) or set(template_settings) - set(TEMPLATE_SETTINGS):
+        errors.append(f"settings may only hold {', '.join(TEMPLATE_SETTINGS)}")
+    if errors:
+        raise DocumentError(errors)
+    return {**document, "questions": normalised_questions}
+
+
+# -- sample questions -------------------------------------------------------------------------
+
+
+def sample_questions(document: dict[str, Any], *, count: int = 3) -> list[dict[str, Any]]:
+    """What a preview shows: the first ``count`` questions as a candidate sees them."""
+    from assessments.html import sanitise_html
+    from assessments.questions import get_type
+
+    samples = []
+    for position, q in enumerate(document["questions"][:count], start=1):
+        samples.append(
+            {
+                "position": position,
+                "type": q["type"],
+                "title": q["title"],
+                "stem": sanitise_html(q.get("stem", "")),
+                "candidate_view": get_type(q["type"]).render_context(q["data"]),
+            }
+        )
+    return samples
+
+
+# -- comparing --------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionChange:
+    ref: str
+    title: str
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentDiff:
+    added: list[QuestionChange] = field(default_factory=list)
+    removed: list[QuestionChange] = field(default_factory=list)
+    changed: list[QuestionChange] = field(default_factory=list)
+    settings: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    sections_changed: bool = False
+    title_changed: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.added
+            or self.removed
+            or self.changed
+            or self.settings
+            or self.sections_changed
+            or self.title_changed
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": [c.title for c in self.added],
+            "removed": [c.title for c in self.removed],
+            "changed": {c.title: c.fields for c in self.changed},
+            "settings": {k: list(v) for k, v in self.settings.items()},
+            "sections_changed": self.sections_changed,
+            "title_changed": self.title_changed,
+        }
+
+
+def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> DocumentDiff:
+    """What installing ``new`` over ``old`` changes: questions, settings, structure."""
+    before = {q["ref"]: q for q in old["questions"]}
+    after = {q["ref"]: q for q in new["questions"]}
+    diff = DocumentDiff()
+    for ref, q in after.items():
+        if ref not in before:
+            diff.added.append(QuestionChange(ref=ref, title=q["title"]))
+            continue
+        fields = [f for f in CONTENT_FIELDS if before[ref].get(f) != q.get(f)]
+        if fields:
+            diff.changed.append(QuestionChange(ref=ref, title=q["title"], fields=fields))
+    diff.removed = [
+        QuestionChange(ref=ref, title=q["title"]) for ref, q in before.items() if ref not in after
+    ]
+    old_settings, new_settings = old.get("settings") or {}, new.get("settings") or {}
+    for name in TEMPLATE_SETTINGS:
+        if old_settings.get(name) != new_settings.get(name):
+            diff.settings[name] = (old_settings.get(name), new_settings.get(name))
+    diff.sections_changed = old.get("sections") != new.get("sections")
+    diff.title_changed = (old.get("title"), old.get("description")) != (
+        new.get("title"),
+        new.get("description"),
+    )
+    return diff
