@@ -157,7 +157,8 @@ class _InProcessDoubleClient(stripe.HTTPClient):
         return content, status, response_headers
 
     def request_stream(self, method, url, headers, post_data=None, *, _usage=None):
-        raise NotImplementedError
+        # Streaming is for endpoints the gateway never calls (file downloads); refuse loudly.
+        raise NotImplementedError("the local Stripe double does not stream")
 
     def close(self):
         pass

@@ -69,9 +69,10 @@ def record(
 def check_credits(units: int = 1) -> None:
     """Raise ``ProviderError`` when the tenant's plan has no AI credits left for ``units``."""
     require_tenant_schema()
-    entitlements = _billing("entitlements")
+    from billing import entitlements
+
     tenant = _current_tenant()
-    if entitlements is None or tenant is None:
+    if tenant is None:
         return
     answer = entitlements.check(tenant, AI_CREDITS, requested=units)
     if not answer.allowed:
@@ -116,16 +117,6 @@ def _provider_name(fn: Callable[..., Any]) -> str:
     return str(getattr(owner, "name", "") or "unknown")
 
 
-def _billing(module: str):
-    """``billing.<module>`` when the billing app provides it, else None."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"billing.{module}")
-    except ImportError:
-        return None
-
-
 def _current_tenant():
     from django.apps import apps
 
@@ -140,15 +131,15 @@ def _current_tenant():
 
 
 def _count_credits(units: int) -> None:
-    """Count ``units`` through ``billing.services.record_usage`` when billing provides it.
+    """Count ``units`` through ``billing.services.record_usage``.
     A refusal there (the credits ran out between the check and the call) is logged: the work
     is done and recorded, and the next call is refused by ``check_credits``."""
-    services = _billing("services")
-    record_usage = getattr(services, "record_usage", None)
+    from billing import services
+
     tenant = _current_tenant()
-    if record_usage is None or tenant is None:
+    if tenant is None:
         return
     try:
-        record_usage(tenant=tenant, feature=AI_CREDITS, units=units)
-    except getattr(services, "BillingError", ()) as exc:
+        services.record_usage(tenant=tenant, feature=AI_CREDITS, units=units)
+    except services.BillingError as exc:
         logger.warning("AI credits not counted for %s: %s", tenant.schema_name, exc)

@@ -361,19 +361,13 @@ def create_position(
 
 
 def _take_seat(user: Any) -> None:
-    """Consume a billing seat for ``user`` when billing provides seats; refuse over the limit."""
-    try:
-        from billing import services as billing
-    except ImportError:  # pragma: no cover - billing is part of the project
-        return
-    assign_seat = getattr(billing, "assign_seat", None)
-    if assign_seat is None:
-        return
+    """Consume a billing seat for ``user``; refuse over the plan's limit."""
+    from billing import services as billing
     from tenants.selectors import current_tenant
 
     try:
-        assign_seat(tenant=current_tenant(), user_id=user.pk, email=user.email)
-    except getattr(billing, "BillingError", ()) as exc:
+        billing.assign_seat(tenant=current_tenant(), user_id=user.pk, email=user.email)
+    except billing.BillingError as exc:
         raise InterviewError(str(exc) or "No seat is left on this plan.") from exc
 
 
@@ -434,15 +428,10 @@ def release_candidate(*, candidate: PositionCandidate) -> None:
         candidate.delete()
         if PositionCandidate.objects.filter(user=user).exists():
             return
-        try:
-            from billing import services as billing
-        except ImportError:  # pragma: no cover
-            return
-        release_seat = getattr(billing, "release_seat", None)
-        if release_seat is not None:
-            from tenants.selectors import current_tenant
+        from billing import services as billing
+        from tenants.selectors import current_tenant
 
-            release_seat(tenant=current_tenant(), user_id=user.pk)
+        billing.release_seat(tenant=current_tenant(), user_id=user.pk)
 
 
 def _candidate_link(*, user: Any, created: bool, portal_url: str) -> str:
