@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
@@ -16,8 +18,10 @@ def send_branded_mail(
     action_url: str | None,
     action_label: str | None,
     to: list[str],
+    attachments: Iterable[tuple[str, str | bytes, str]] = (),
 ) -> None:
-    """Send one email from the current tenant's schema, branded with its theme."""
+    """Send one email from the current tenant's schema, branded with its theme;
+    ``attachments`` are ``(filename, content, mimetype)`` (e.g. an ICS invitation)."""
     theme = current_theme()
     context = {
         "subject": subject,
@@ -30,4 +34,6 @@ def send_branded_mail(
     text = "\n\n".join([*paragraphs, f"{action_label}: {action_url}" if action_url else ""])
     message = EmailMultiAlternatives(subject=subject, body=text.strip() + "\n", to=to)
     message.attach_alternative(render_to_string("themes/email/base.html", context), "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     message.send()

@@ -45,6 +45,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse
@@ -172,9 +173,13 @@ class Autosave:
             return _error(400, "bad_request", "The save could not be read.")
         schema = claims.get("s", "")
         session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+        try:
+            host = request.get_host()
+        except DisallowedHost:
+            return _error(400, "bad_request", "The save could not be read.")
         if (
             not SCHEMA_NAME.match(schema)
-            or claims.get("h") != request.get_host()
+            or claims.get("h") != host
             or not session_key
             or session_digest(session_key) != claims.get("k")
         ):

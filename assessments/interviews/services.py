@@ -468,27 +468,18 @@ def send_mail(
     action_label: str | None = None,
     attachments: Iterable[tuple[str, str, str]] = (),
 ) -> None:
-    """A branded email like ``themes.email.send_branded_mail``, with attachments
-    (``(filename, content, mimetype)``)."""
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
+    """A branded email from this portal (``themes.email.send_branded_mail``)."""
+    from themes.email import send_branded_mail
 
-    from themes.selectors import current_theme
-
-    context = {
-        "subject": subject,
-        "portal_name": _portal_name(),
-        "paragraphs": paragraphs,
-        "action_url": action_url,
-        "action_label": action_label,
-        "theme": current_theme(),
-    }
-    text = "\n\n".join([*paragraphs, f"{action_label}: {action_url}" if action_url else ""])
-    message = EmailMultiAlternatives(subject=subject, body=text.strip() + "\n", to=to)
-    message.attach_alternative(render_to_string("themes/email/base.html", context), "text/html")
-    for filename, content, mimetype in attachments:
-        message.attach(filename, content, mimetype)
-    message.send()
+    send_branded_mail(
+        subject=subject,
+        portal_name=_portal_name(),
+        paragraphs=paragraphs,
+        action_url=action_url,
+        action_label=action_label,
+        to=to,
+        attachments=attachments,
+    )
 
 
 def _send_invitation(*, candidate: PositionCandidate, link: str, new_account: bool) -> None:
