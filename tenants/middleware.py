@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
@@ -66,18 +69,49 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         return HttpResponsePermanentRedirect(f"{scheme}://{netloc}{request.get_full_path()}")
 
 
+#: Stripe's hosted pages: Checkout, the customer portal, Connect onboarding. A billing or
+#: marketplace form is answered with a redirect there, and ``form-action`` governs redirects.
+STRIPE_HOSTED_PAGES = (
+    "https://checkout.stripe.com",
+    "https://billing.stripe.com",
+    "https://connect.stripe.com",
+)
+#: allauth's "Continue to your identity provider" pages; the provider is each portal's own.
+SSO_LOGIN_PATH = re.compile(r"^/accounts/(?:google|oidc/[^/]+|saml/[^/]+)/login/$")
+#: The local Stripe double's hosted pages (development only) send people back to any portal.
+STRIPE_DOUBLE_PATH = "/_stripe/"
+
+
+def form_action_sources(path: str) -> list[str]:
+    """Where a form on ``path`` may send the browser: this site, Stripe's hosted pages (or the
+    local Stripe double standing in for them), and on SSO hand-off pages the identity
+    provider (any https origin: each portal configures its own)."""
+    sources = [csp.CSP.SELF, *STRIPE_HOSTED_PAGES]
+    if not settings.STRIPE_SECRET_KEY:
+        double = urlsplit(settings.VIVA_STRIPE_DOUBLE_URL)
+        sources.append(f"{double.scheme}://{double.netloc}")
+    if SSO_LOGIN_PATH.match(path):
+        sources.append("https:")
+    if path.startswith(STRIPE_DOUBLE_PATH):
+        sources += ["http:", "https:"]
+    return sources
+
+
 class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
-    """Django's CSP, with the looser policy ``SECURE_CSP_ADMIN`` for the admin areas.
+    """Django's CSP, with the looser policy ``SECURE_CSP_ADMIN`` for the admin areas and the
+    form targets of ``form_action_sources``.
 
     Wagtail's and Django's admin pages carry a few inline scripts without nonces; the portal
-    pages people use (and later the exam player) keep the strict nonce-based policy.
+    pages people use (and the exam player) keep the strict nonce-based policy.
     """
 
     ADMIN_PREFIXES = ("/cms/", "/admin/")
 
     def process_response(self, request, response):
-        if request.path.startswith(self.ADMIN_PREFIXES) and not hasattr(response, "_csp_config"):
-            response._csp_config = settings.SECURE_CSP_ADMIN
+        if not hasattr(response, "_csp_config"):
+            admin = request.path.startswith(self.ADMIN_PREFIXES)
+            policy = settings.SECURE_CSP_ADMIN if admin else settings.SECURE_CSP
+            response._csp_config = {**policy, "form-action": form_action_sources(request.path)}
         return super().process_response(request, response)
 
 

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants import services
@@ -152,6 +153,7 @@ def committed_db(django_db_setup, django_db_blocker) -> Iterator[None]:
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         before = set(Tenant.objects.values_list("schema_name", flat=True))
+        started = timezone.now()
         try:
             yield
         finally:
@@ -159,12 +161,37 @@ def committed_db(django_db_setup, django_db_blocker) -> Iterator[None]:
             for tenant in Tenant.objects.exclude(schema_name__in=before):
                 services.drop_tenant(tenant)
             services.refill_spare_pool()
+            _forget_local_stripe_state(since=started)
+
+
+def _forget_local_stripe_state(*, since) -> None:
+    """Drop what the local Stripe double stored for committed tests (customers, sessions,
+    subscriptions, events, idempotency keys), so a portal provisioned again under the same
+    slug is a new customer. Products, prices and meters stay: the plans point at them."""
+    from billing.stripe_double.models import DoubleIdempotencyKey, DoubleObject
+
+    DoubleObject.objects.filter(created__gte=since).exclude(
+        object__in=("product", "price", "billing.meter")
+    ).delete()
+    DoubleIdempotencyKey.objects.filter(created__gte=since).delete()
 
 
 @pytest.fixture
 def make_committed_portal(committed_db) -> Callable[..., Portal]:
     """Like make_portal, but committed, so other processes and threads can see the tenant."""
     return provision_portal
+
+
+def put_on_plan(portal: Portal, plan: str = "pro", *, seats: int = 50, status: str = "active"):
+    """Subscribe ``portal`` to ``plan`` (a billing row without Stripe), for tests that need
+    more than the Free plan allows: more than 3 exams, single sign-on, API access..."""
+    from billing.models import Plan, Subscription
+
+    subscription, _ = Subscription.objects.update_or_create(
+        tenant=portal.tenant,
+        defaults={"plan": Plan.objects.get(code=plan), "status": status, "seats": seats},
+    )
+    return subscription
 
 
 def make_member(portal: Portal, email: str, *, role: str | None = None, password: str = PASSWORD):

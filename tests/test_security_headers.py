@@ -1,0 +1,37 @@
+"""Where forms may send the browser (CSP ``form-action``, which also governs the redirect a
+form is answered with): the site itself and Stripe's hosted pages everywhere, the local Stripe
+double only while it stands in for Stripe, any https identity provider only on the SSO
+hand-off pages. A wrong list breaks Checkout and SSO in real browsers (see
+tests/browser/test_billing_story.py) while tests with Django's client still pass."""
+
+from __future__ import annotations
+
+
+def form_action(response) -> list[str]:
+    policy = response["Content-Security-Policy"]
+    directive = next(d for d in policy.split(";") if d.strip().startswith("form-action"))
+    return directive.split()[1:]
+
+
+def test_portal_and_admin_pages_allow_stripe_and_the_double_but_not_any_origin(two_portals):
+    a, _ = two_portals
+    a.login_admin()
+    for path in ("/", "/cms/billing/", "/accounts/login/"):
+        sources = form_action(a.client.get(path))
+        assert "'self'" in sources and "https://checkout.stripe.com" in sources, path
+        assert "https://billing.stripe.com" in sources, path
+        assert "http://localhost:8000" in sources, path  # the double, with no Stripe key
+        assert "https:" not in sources and "http:" not in sources, path
+
+
+def test_with_a_stripe_key_the_double_is_no_form_target(two_portals, settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_configured"
+    a, _ = two_portals
+    assert "http://localhost:8000" not in form_action(a.client.get("/"))
+
+
+def test_only_sso_hand_off_pages_may_send_people_to_their_identity_provider(two_portals):
+    a, _ = two_portals
+    for path in ("/accounts/oidc/northfield/login/", "/accounts/saml/northfield/login/"):
+        assert "https:" in form_action(a.client.get(path)), path
+    assert "https:" not in form_action(a.client.get("/accounts/signup/"))
