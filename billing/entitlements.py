@@ -105,10 +105,7 @@ def check(tenant: Tenant, name: str, *, requested: int = 1) -> Entitlement:
     """May ``tenant`` use feature ``name``, or take ``requested`` more units of limit ``name``?"""
     subscription = subscription_of(tenant)
     if name in FEATURES:
-        if subscription is None:
-            return _feature(name, FREE_PLAN, "Free", DEFAULT_PLAN_FEATURES)
-        plan = subscription.plan
-        return _feature(name, plan.code, plan.name, frozenset(plan.features))
+        return feature_of(subscription, name)
     if name not in LIMITS:
         raise ValueError(f"Unknown feature or limit: {name!r}")
     plan = subscription.plan if subscription else _free_plan()
@@ -148,6 +145,20 @@ def check(tenant: Tenant, name: str, *, requested: int = 1) -> Entitlement:
     )
 
 
+def feature_of(subscription, name: str) -> Entitlement:
+    """The answer for feature ``name`` from a subscription row already read (None: Free).
+
+    For pages that read the row once per request (``billing.selectors.subscription_for``)
+    and ask about several features; everyone else calls ``check``.
+    """
+    if name not in FEATURES:
+        raise ValueError(f"Unknown feature: {name!r}")
+    if subscription is None:
+        return _feature(name, FREE_PLAN, "Free", DEFAULT_PLAN_FEATURES)
+    plan = subscription.plan
+    return _feature(name, plan.code, plan.name, frozenset(plan.features))
+
+
 def _feature(name: str, code: str, plan_name: str, features: frozenset[str]) -> Entitlement:
     if name in features:
         return Entitlement(name=name, allowed=True, plan=code)
@@ -179,9 +190,10 @@ def _limit_message(name: str, plan_name: str, limit: int, paid: bool) -> str:
 
 
 def seats_in_use(tenant: Tenant) -> int:
+    """Seats of people (active candidates) plus the holds of invitations not yet expired."""
     from billing.models import SeatAssignment
 
-    return SeatAssignment.objects.filter(tenant_id=tenant.pk, released_at__isnull=True).count()
+    return SeatAssignment.objects.counted(tenant.pk).count()
 
 
 def month_start(now: datetime | None = None) -> datetime:
@@ -214,11 +226,14 @@ def exams_in_use(tenant: Tenant) -> int:
 def is_read_only(tenant: Tenant, *, now: datetime | None = None) -> bool:
     """Past due beyond the grace period, unpaid, or canceled: the portal is read-only (people
     can still sign in, read and download their data)."""
-    subscription = subscription_of(tenant)
-    return subscription is not None and _read_only(subscription, now or timezone.now())
+    return subscription_is_read_only(subscription_of(tenant), now=now)
 
 
-def _read_only(subscription, now: datetime) -> bool:
+def subscription_is_read_only(subscription, *, now: datetime | None = None) -> bool:
+    """``is_read_only`` for a subscription row already read (None: Free, never read-only)."""
+    if subscription is None:
+        return False
+    now = now or timezone.now()
     if subscription.status in READ_ONLY_STATUSES:
         return True
     if subscription.status == "past_due":

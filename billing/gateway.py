@@ -60,6 +60,19 @@ class CheckoutSession:
     customer_id: str
     subscription_id: str
     metadata: dict[str, str] = field(default_factory=dict)
+    mode: str = ""
+    payment_status: str = ""  # "paid" once the money is taken (payment mode)
+    payment_intent_id: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """A publisher's Stripe Connect (Express) account, as Stripe reports it now."""
+
+    id: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
 
 
 @dataclass(frozen=True)
@@ -115,10 +128,10 @@ def uses_local_double() -> bool:
 
 
 def local_double_allowed() -> bool:
-    """The double stands in for Stripe only in development (DEBUG) and under the test
-    settings; elsewhere a missing ``STRIPE_SECRET_KEY`` is an error, never a free Stripe."""
-    default = settings.DEBUG or str(settings.SETTINGS_MODULE).endswith(".test")
-    return bool(getattr(settings, "VIVA_STRIPE_DOUBLE_SERVED", default))
+    """The double stands in for Stripe only in development (DEBUG) and where the settings say
+    so (the test settings); elsewhere a missing ``STRIPE_SECRET_KEY`` is an error, never a
+    free Stripe."""
+    return bool(getattr(settings, "VIVA_STRIPE_DOUBLE_SERVED", settings.DEBUG))
 
 
 def _secret_key() -> str:
@@ -245,6 +258,57 @@ def ensure_seat_price(
     return Price(id=price.id, lookup_key=lookup_key, unit_amount=price.unit_amount or 0)
 
 
+def ensure_meter(*, event_name: str, display_name: str) -> str:
+    """The id of the active Billing Meter summing the ``value`` of ``event_name`` meter events
+    per customer (``report_meter_event``'s payload), created on first use."""
+    stripe_client = client()
+    found = _call(stripe_client.v1.billing.meters.list, params={"status": "active", "limit": 100})
+    for meter in found.data:
+        if _get(meter, "event_name") == event_name:
+            return meter.id
+    meter = _call(
+        stripe_client.v1.billing.meters.create,
+        params={
+            "display_name": display_name,
+            "event_name": event_name,
+            "default_aggregation": {"formula": "sum"},
+            "customer_mapping": {"type": "by_id", "event_payload_key": "stripe_customer_id"},
+            "value_settings": {"event_payload_key": "value"},
+        },
+        options={"idempotency_key": f"viva-meter-{event_name}"},
+    )
+    return meter.id
+
+
+def ensure_metered_price(
+    *,
+    lookup_key: str,
+    meter_id: str,
+    unit_amount_decimal: str,
+    currency: str,
+    product_name: str,
+) -> Price:
+    """The monthly price billing the units a meter summed (``unit_amount_decimal`` minor
+    units each, fractions of a cent allowed), created (with its product) on first use. A
+    subscription item on it has no quantity: Stripe bills what the meter counted."""
+    stripe_client = client()
+    found = _call(stripe_client.v1.prices.list, params={"lookup_keys": [lookup_key], "limit": 1})
+    for price in found.data:
+        return Price(id=price.id, lookup_key=lookup_key, unit_amount=price.unit_amount or 0)
+    product = _call(stripe_client.v1.products.create, params={"name": product_name})
+    price = _call(
+        stripe_client.v1.prices.create,
+        params={
+            "product": product.id,
+            "unit_amount_decimal": unit_amount_decimal,
+            "currency": currency,
+            "recurring": {"interval": "month", "usage_type": "metered", "meter": meter_id},
+            "lookup_key": lookup_key,
+        },
+    )
+    return Price(id=price.id, lookup_key=lookup_key, unit_amount=price.unit_amount or 0)
+
+
 # --- checkout and portal ---------------------------------------------------------------------
 
 
@@ -256,6 +320,9 @@ def _checkout_session(session: Any) -> CheckoutSession:
         customer_id=_id(_get(session, "customer")),
         subscription_id=_id(_get(session, "subscription")),
         metadata=_plain(_get(session, "metadata")),
+        mode=_get(session, "mode", ""),
+        payment_status=_get(session, "payment_status", ""),
+        payment_intent_id=_id(_get(session, "payment_intent")),
     )
 
 
@@ -268,8 +335,14 @@ def create_checkout_session(
     success_url: str,
     cancel_url: str,
     tenant_schema: str,
+    metered_price_id: str = "",
 ) -> CheckoutSession:
-    """A Checkout session (subscription mode) for ``seats`` seats of one plan's price."""
+    """A Checkout session (subscription mode) for ``seats`` seats of one plan's price and,
+    with ``metered_price_id``, the metered price billing usage (a line item without
+    quantity, as Stripe requires for metered prices)."""
+    line_items: list[dict[str, Any]] = [{"price": price_id, "quantity": seats}]
+    if metered_price_id:
+        line_items.append({"price": metered_price_id})
     subscription_data: dict[str, Any] = {"metadata": {"tenant_schema": tenant_schema}}
     if trial_days:
         subscription_data["trial_period_days"] = trial_days
@@ -278,13 +351,63 @@ def create_checkout_session(
         params={
             "mode": "subscription",
             "customer": customer_id,
-            "line_items": [{"price": price_id, "quantity": seats}],
+            "line_items": line_items,
             "success_url": success_url,
             "cancel_url": cancel_url,
             "client_reference_id": tenant_schema,
             "metadata": {"tenant_schema": tenant_schema},
             "subscription_data": subscription_data,
         },
+    )
+    return _checkout_session(session)
+
+
+def create_payment_checkout_session(
+    *,
+    description: str,
+    unit_amount: int,
+    quantity: int,
+    currency: str,
+    application_fee_amount: int,
+    destination_account: str | None,
+    metadata: dict[str, str],
+    client_reference_id: str,
+    success_url: str,
+    cancel_url: str,
+    idempotency_key: str,
+) -> CheckoutSession:
+    """A Checkout session (payment mode) for ``quantity`` × ``unit_amount`` of one item.
+
+    With ``destination_account`` (a Connect account able to receive transfers) it is a
+    destination charge: Stripe moves the payment less ``application_fee_amount`` to that
+    account. Without one the platform keeps the whole payment and pays the seller later
+    (``create_transfer``); Stripe takes an application fee only with a destination.
+    """
+    payment_intent_data: dict[str, Any] = {"metadata": metadata}
+    if destination_account:
+        payment_intent_data["application_fee_amount"] = application_fee_amount
+        payment_intent_data["transfer_data"] = {"destination": destination_account}
+    session = _call(
+        client().v1.checkout.sessions.create,
+        params={
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": unit_amount,
+                        "product_data": {"name": description},
+                    },
+                    "quantity": quantity,
+                }
+            ],
+            "payment_intent_data": payment_intent_data,
+            "metadata": metadata,
+            "client_reference_id": client_reference_id,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        },
+        options={"idempotency_key": idempotency_key},
     )
     return _checkout_session(session)
 
@@ -304,9 +427,19 @@ def create_portal_session(*, customer_id: str, return_url: str) -> PortalSession
 # --- subscriptions and invoices --------------------------------------------------------------
 
 
-def _subscription_state(sub: Any) -> SubscriptionState:
+def _is_metered(item: Any) -> bool:
+    return _get(_get(_get(item, "price", {}), "recurring", {}), "usage_type") == "metered"
+
+
+def _seat_item(sub: Any) -> Any:
+    """The subscription's per-seat item: told apart from the metered usage item by its
+    price, whatever order Stripe lists the items in."""
     items = _get(_get(sub, "items", {}), "data", []) or []
-    item = items[0] if items else None
+    return next((item for item in items if not _is_metered(item)), None)
+
+
+def _subscription_state(sub: Any) -> SubscriptionState:
+    item = _seat_item(sub)
     period_end = _get(item, "current_period_end") if item is not None else None
     return SubscriptionState(
         id=sub.id,
@@ -325,16 +458,25 @@ def retrieve_subscription(subscription_id: str) -> SubscriptionState:
     return _subscription_state(_call(client().v1.subscriptions.retrieve, subscription_id))
 
 
-def change_subscription(*, subscription_id: str, price_id: str, seats: int) -> SubscriptionState:
-    """Move a subscription to another price and/or seat count, prorating the difference."""
+def change_subscription(
+    *, subscription_id: str, price_id: str, seats: int, metered_price_id: str = ""
+) -> SubscriptionState:
+    """Move a subscription to another price and/or seat count, prorating the difference; a
+    subscription without the metered usage item (``metered_price_id``) gets it."""
     stripe_client = client()
     sub = _call(stripe_client.v1.subscriptions.retrieve, subscription_id)
-    item_id = sub["items"].data[0].id
+    seat_item = _seat_item(sub)
+    if seat_item is None:
+        raise GatewayError(f"Subscription {subscription_id} has no per-seat item.")
+    items: list[dict[str, Any]] = [{"id": seat_item.id, "price": price_id, "quantity": seats}]
+    priced = {_id(_get(item, "price")) for item in sub["items"].data}
+    if metered_price_id and metered_price_id not in priced:
+        items.append({"price": metered_price_id})
     updated = _call(
         stripe_client.v1.subscriptions.update,
         subscription_id,
         params={
-            "items": [{"id": item_id, "price": price_id, "quantity": seats}],
+            "items": items,
             "proration_behavior": "create_prorations",
             "cancel_at_period_end": False,
         },
@@ -382,6 +524,75 @@ def report_meter_event(
         options={"idempotency_key": identifier},
     )
     return _get(event, "identifier", identifier)
+
+
+# --- Connect: publishers' accounts and transfers ----------------------------------------------
+
+
+def _connected_account(account: Any) -> ConnectedAccount:
+    return ConnectedAccount(
+        id=account.id,
+        charges_enabled=bool(_get(account, "charges_enabled", False)),
+        payouts_enabled=bool(_get(account, "payouts_enabled", False)),
+        details_submitted=bool(_get(account, "details_submitted", False)),
+    )
+
+
+def create_connected_account(*, name: str, email: str, tenant_schema: str) -> ConnectedAccount:
+    """An Express account for a seller; Stripe collects its identity and bank details on the
+    onboarding pages (``create_onboarding_link``)."""
+    account = _call(
+        client().v1.accounts.create,
+        params={
+            "type": "express",
+            "email": email,
+            "business_profile": {"name": name},
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+            "metadata": {"tenant_schema": tenant_schema},
+        },
+        options={"idempotency_key": f"viva-connect-account-{tenant_schema}"},
+    )
+    return _connected_account(account)
+
+
+def retrieve_connected_account(account_id: str) -> ConnectedAccount:
+    return _connected_account(_call(client().v1.accounts.retrieve, account_id))
+
+
+def create_onboarding_link(*, account_id: str, refresh_url: str, return_url: str) -> str:
+    """A one-time URL of Stripe's onboarding for ``account_id``; Stripe sends the seller back
+    to ``return_url`` (done or not: read the account again) or ``refresh_url`` (expired)."""
+    link = _call(
+        client().v1.account_links.create,
+        params={
+            "account": account_id,
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+            "type": "account_onboarding",
+        },
+    )
+    return link.url
+
+
+def create_transfer(
+    *, amount: int, currency: str, destination: str, transfer_group: str, idempotency_key: str
+) -> str:
+    """Move ``amount`` from the platform's balance to a connected account; a retry with the
+    same ``idempotency_key`` returns the first transfer instead of sending a second."""
+    transfer = _call(
+        client().v1.transfers.create,
+        params={
+            "amount": amount,
+            "currency": currency,
+            "destination": destination,
+            "transfer_group": transfer_group,
+        },
+        options={"idempotency_key": idempotency_key},
+    )
+    return transfer.id
 
 
 # --- webhooks --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 # The local Stripe double keeps its state in tables of its own (public schema too).
 from billing.stripe_double.models import DoubleIdempotencyKey, DoubleObject  # noqa: F401
@@ -96,14 +97,38 @@ class Subscription(models.Model):
         return f"{self.tenant_id}: {self.plan_id} ({self.status})"
 
 
+class SeatQuerySet(models.QuerySet):
+    def counted(self, tenant_id: int, *, now=None) -> SeatQuerySet:
+        """The seats that count against ``tenant_id``'s limit: not released, and for an
+        invitation's hold, not expired (an expired hold stops counting by itself, so nothing
+        has to sweep them)."""
+        return self.filter(tenant_id=tenant_id, released_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now or timezone.now())
+        )
+
+
 class SeatAssignment(models.Model):
-    """A licence held by one person of a tenant (an active candidate)."""
+    """A licence held by one person of a tenant (an active candidate), or held for an invited
+    email from the moment the invitation is sent (``user_id`` empty, ``expires_at`` the
+    invitation's expiry) so that concurrent invitations can never promise more seats than
+    were bought. Accepting the invitation turns the hold into the person's seat."""
+
+    class Source(models.TextChoices):
+        INVITATION = "invitation", "Invitation"
+        ROLE = "role", "Candidate role granted"
+        SIGNUP = "signup", "Signed up"
+        HIRING = "hiring", "Hiring"
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
-    user_id = models.BigIntegerField()
+    user_id = models.BigIntegerField(null=True, blank=True)
     email = models.EmailField()
+    # Hiring candidacies were the first to take seats: rows from before sources were kept.
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.HIRING)
     assigned_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SeatQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -111,12 +136,27 @@ class SeatAssignment(models.Model):
                 fields=["tenant", "user_id"],
                 condition=Q(released_at__isnull=True),
                 name="billing_one_active_seat_per_user",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=Q(released_at__isnull=True, user_id__isnull=True),
+                name="billing_one_seat_hold_per_email",
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "released_at"], name="billing_seat_tenant_idx")]
 
     def __str__(self) -> str:
-        return f"{self.email} ({'released' if self.released_at else 'assigned'})"
+        if self.released_at:
+            state = "released"
+        elif self.user_id is None:
+            state = "held for an invitation"
+        else:
+            state = "assigned"
+        return f"{self.email} ({state})"
+
+    @property
+    def is_hold(self) -> bool:
+        return self.user_id is None
 
 
 class UsageRecord(models.Model):

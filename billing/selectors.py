@@ -1,11 +1,14 @@
-"""Reads of billing for pages: what a tenant admin sees on its billing page."""
+"""Reads of billing for pages: the tenant admin's billing page, and the subscription banner
+and entitlements that every page of a portal may show (read once per request)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.http import HttpRequest
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from billing import entitlements, gateway
 from billing.models import Plan, Subscription, UsageRecord
@@ -32,18 +35,19 @@ class BillingPage:
     recent_usage: list[UsageRecord]
     overage_units: int
     read_only: bool
-    banner: Banner | None
 
 
 def banner_for(tenant: Tenant, *, now: datetime | None = None) -> Banner | None:
     """What every admin page of the tenant should say about its subscription, if anything."""
-    subscription = entitlements.subscription_of(tenant)
+    return _banner(entitlements.subscription_of(tenant), now or timezone.now())
+
+
+def _banner(subscription: Subscription | None, now: datetime) -> Banner | None:
     if subscription is None:
         return None
-    now = now or timezone.now()
     status = subscription.status
     if status == Subscription.Status.PAST_DUE:
-        if entitlements.is_read_only(tenant, now=now):
+        if entitlements.subscription_is_read_only(subscription, now=now):
             return Banner(
                 "critical",
                 "Payment is overdue and the grace period has ended: the portal is read-only. "
@@ -62,6 +66,39 @@ def banner_for(tenant: Tenant, *, now: datetime | None = None) -> Banner | None:
             "and download their data). Choose a plan under Settings → Billing to reactivate.",
         )
     return None
+
+
+# --- per request ------------------------------------------------------------------------------
+# A page may ask several times (the admin banner, the candidate notice, the SSO buttons): the
+# subscription row is read once per request and kept on the request, never beyond it, so a
+# change of plan or status shows on the next page.
+
+_REQUEST_ATTRIBUTE = "_viva_subscription"
+
+
+def subscription_for(request: HttpRequest) -> Subscription | None:
+    """The subscription of the request's portal (None on Free and on the platform host)."""
+    if not hasattr(request, _REQUEST_ATTRIBUTE):
+        tenant = getattr(request, "tenant", None)
+        on_portal = tenant is not None and tenant.schema_name != get_public_schema_name()
+        subscription = entitlements.subscription_of(tenant) if on_portal else None
+        setattr(request, _REQUEST_ATTRIBUTE, subscription)
+    return getattr(request, _REQUEST_ATTRIBUTE)
+
+
+def feature_for(request: HttpRequest, name: str) -> entitlements.Entitlement:
+    """``entitlements.check`` of a feature for the request's portal, from the row read once."""
+    return entitlements.feature_of(subscription_for(request), name)
+
+
+def banner_for_request(request: HttpRequest) -> Banner | None:
+    """The subscription banner of the request's portal (see ``banner_for``)."""
+    return _banner(subscription_for(request), timezone.now())
+
+
+def read_only_for_request(request: HttpRequest) -> bool:
+    """Is the request's portal read-only (see ``entitlements.is_read_only``)?"""
+    return entitlements.subscription_is_read_only(subscription_for(request))
 
 
 def billing_page(*, tenant: Tenant) -> BillingPage:
@@ -93,5 +130,4 @@ def billing_page(*, tenant: Tenant) -> BillingPage:
         recent_usage=list(usage.order_by("-occurred_at")[:10]),
         overage_units=sum(r.overage_units for r in usage.only("overage_units")),
         read_only=entitlements.is_read_only(tenant),
-        banner=banner_for(tenant),
     )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing import entitlements, gateway
@@ -73,6 +74,27 @@ def ensure_plan_price(plan: Plan) -> str:
     return plan.stripe_price_id
 
 
+def ai_credit_price_decimal() -> str:
+    """What one AI credit beyond the plan's credits costs, in minor units (fractions allowed)."""
+    return str(getattr(settings, "VIVA_AI_CREDIT_PRICE_DECIMAL", "2"))
+
+
+def ensure_ai_metered_price(currency: str) -> str:
+    """The metered price (on the Billing Meter of ``ai_meter_event_name()``) that turns the
+    meter events of ``report_usage_record`` into invoice lines: every paid subscription
+    carries it next to its per-seat price, or its overage would never be billed."""
+    meter_id = gateway.ensure_meter(
+        event_name=ai_meter_event_name(), display_name="Viva AI credits"
+    )
+    return gateway.ensure_metered_price(
+        lookup_key=f"viva_ai_credits_metered_{currency}",
+        meter_id=meter_id,
+        unit_amount_decimal=ai_credit_price_decimal(),
+        currency=currency,
+        product_name="Viva AI credits beyond the plan",
+    ).id
+
+
 def _validate_choice(plan: Plan, seats: int, tenant: Tenant) -> None:
     if plan.is_free:
         raise BillingError("The Free plan needs no subscription.")
@@ -104,13 +126,17 @@ def choose_plan(
     _validate_choice(plan, seats, tenant)
     subscription = ensure_customer(tenant=tenant, email=email)
     price_id = ensure_plan_price(plan)
+    metered_price_id = ensure_ai_metered_price(plan.currency)
     live = subscription.stripe_subscription_id and subscription.status not in {
         Subscription.Status.CANCELED,
         Subscription.Status.INCOMPLETE,
     }
     if live:
         state = gateway.change_subscription(
-            subscription_id=subscription.stripe_subscription_id, price_id=price_id, seats=seats
+            subscription_id=subscription.stripe_subscription_id,
+            price_id=price_id,
+            seats=seats,
+            metered_price_id=metered_price_id,
         )
         apply_subscription_state(tenant=tenant, state=state)
         return PlanChange(changed=True)
@@ -122,6 +148,7 @@ def choose_plan(
         success_url=success_url,
         cancel_url=cancel_url,
         tenant_schema=tenant.schema_name,
+        metered_price_id=metered_price_id,
     )
     return PlanChange(checkout_url=session.url)
 
@@ -236,36 +263,117 @@ class SeatLimitReached(BillingError):
     pass
 
 
-def assign_seat(*, tenant: Tenant, user_id: int, email: str) -> SeatAssignment:
+def _refuse_a_new_seat(tenant: Tenant) -> None:
+    """Raise unless ``tenant`` may take one more seat. Call with the subscription row locked."""
+    if entitlements.is_read_only(tenant):
+        raise BillingError("The portal is read-only until the subscription is paid.")
+    answer = entitlements.check(tenant, entitlements.SEATS)
+    if not answer.allowed:
+        raise SeatLimitReached(answer.message)
+
+
+def _seat_of(tenant: Tenant, user_id: int) -> SeatAssignment | None:
+    return SeatAssignment.objects.filter(
+        tenant=tenant, user_id=user_id, released_at__isnull=True
+    ).first()
+
+
+def _holds_of(tenant: Tenant, email: str):
+    return SeatAssignment.objects.filter(
+        tenant=tenant, email=email.lower(), user_id__isnull=True, released_at__isnull=True
+    )
+
+
+def assign_seat(
+    *,
+    tenant: Tenant,
+    user_id: int,
+    email: str,
+    source: str = SeatAssignment.Source.HIRING,
+) -> SeatAssignment:
     """Give a person of ``tenant`` a seat, or refuse with the upgrade message.
 
     The tenant's subscription row is locked for the count and the insert, so concurrent
     invitations are serialised and can never exceed the seats bought. Assigning a seat the
-    person already holds returns it.
+    person already holds returns it. A live hold of their address (an invitation being
+    accepted) becomes their seat with no new check: it has counted since it was sent.
+    ``source`` defaults to hiring, the first caller.
     """
     with transaction.atomic():
         _locked_subscription(tenant)
-        held = SeatAssignment.objects.filter(
-            tenant=tenant, user_id=user_id, released_at__isnull=True
-        ).first()
+        held = _seat_of(tenant, user_id)
+        hold = SeatAssignment.objects.counted(tenant.pk).filter(
+            user_id__isnull=True, email=email.lower()
+        )
         if held is not None:
+            hold.update(released_at=timezone.now())
             return held
-        if entitlements.is_read_only(tenant):
-            raise BillingError("The portal is read-only until the subscription is paid.")
-        answer = entitlements.check(tenant, entitlements.SEATS)
-        if not answer.allowed:
-            raise SeatLimitReached(answer.message)
-        return SeatAssignment.objects.create(tenant=tenant, user_id=user_id, email=email)
+        claimed = hold.first()
+        if claimed is not None:
+            claimed.user_id = user_id
+            claimed.expires_at = None
+            claimed.save(update_fields=["user_id", "expires_at"])
+            return claimed
+        _refuse_a_new_seat(tenant)
+        return SeatAssignment.objects.create(
+            tenant=tenant, user_id=user_id, email=email.lower(), source=source
+        )
+
+
+def hold_seat(*, tenant: Tenant, email: str, expires_at: datetime) -> SeatAssignment:
+    """Hold a seat for an invited ``email`` until ``expires_at`` (the invitation's expiry), or
+    refuse with the upgrade message. The hold counts from now, under the same lock as
+    ``assign_seat``, so invitations sent at once can never promise more seats than were
+    bought. An earlier hold of the same address (an expired invitation) is given back first.
+    """
+    with transaction.atomic():
+        _locked_subscription(tenant)
+        _holds_of(tenant, email).update(released_at=timezone.now())
+        _refuse_a_new_seat(tenant)
+        return SeatAssignment.objects.create(
+            tenant=tenant,
+            email=email.lower(),
+            expires_at=expires_at,
+            source=SeatAssignment.Source.INVITATION,
+        )
+
+
+def _lock_for_release(tenant: Tenant) -> None:
+    """Serialise a release with the tenant's assignments, without creating a Free tenant's
+    row just to lock it (disabling a staff account of a Free portal releases nothing)."""
+    Subscription.objects.select_for_update().filter(tenant=tenant).first()
 
 
 def release_seat(*, tenant: Tenant, user_id: int) -> bool:
     """Free the seat of a person who left (True if they held one)."""
     with transaction.atomic():
-        _locked_subscription(tenant)
+        _lock_for_release(tenant)
         released = SeatAssignment.objects.filter(
             tenant=tenant, user_id=user_id, released_at__isnull=True
         ).update(released_at=timezone.now())
     return bool(released)
+
+
+def release_seat_hold(*, tenant: Tenant, email: str) -> bool:
+    """Give back the hold of an invitation that was revoked (True if there was one)."""
+    with transaction.atomic():
+        _lock_for_release(tenant)
+        released = _holds_of(tenant, email).update(released_at=timezone.now())
+    return bool(released)
+
+
+def forget_seat_holder(*, tenant: Tenant, user_id: int, email: str, replacement: str) -> int:
+    """A person is erased: free their seat and any hold of their address, and replace the
+    address in every seat row of theirs (these rows are in the public schema, outside the
+    tenant's own erasure). Returns how many rows were anonymised."""
+    with transaction.atomic():
+        _lock_for_release(tenant)
+        now = timezone.now()
+        theirs = SeatAssignment.objects.filter(tenant=tenant).filter(
+            Q(user_id=user_id) | Q(user_id__isnull=True, email=email.lower())
+        )
+        theirs.filter(released_at__isnull=True).update(released_at=now)
+        return theirs.update(email=replacement)
 
 
 # --- metered usage ---------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 
 from billing import gateway, selectors, services, webhooks
 from billing.models import Plan
+from billing.seats import seat_usage
 from tenants.access.permissions import has_role
+from tenants.access.services import release_candidate_seat
 
 # --- webhook (platform host) -----------------------------------------------------------------
 
@@ -101,3 +103,30 @@ def customer_portal(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("billing_overview")
     return HttpResponseRedirect(url)
+
+
+# --- tenant admin: /cms/billing/seats/ -------------------------------------------------------
+
+
+def seats(request: HttpRequest) -> HttpResponse:
+    """Seats bought, used and left, and who holds them (searchable by email)."""
+    _require_tenant_admin(request)
+    search = request.GET.get("q", "")
+    usage = seat_usage(tenant=request.tenant, search=search, page=request.GET.get("p"))
+    return TemplateResponse(request, "billing/admin/seats.html", {"usage": usage, "search": search})
+
+
+@require_POST
+def release_seat(request: HttpRequest, pk: int) -> HttpResponse:
+    """Free one seat of this portal; another portal's seat id is not found here."""
+    _require_tenant_admin(request)
+    seat = release_candidate_seat(seat_id=pk)
+    if seat is None:
+        raise Http404("Not found")
+    if seat.is_hold:
+        messages.success(request, f"The invitation of {seat.email} is revoked; its seat is free.")
+    else:
+        messages.success(
+            request, f"{seat.email} is no longer a candidate here; their seat is free."
+        )
+    return redirect("billing_seats")

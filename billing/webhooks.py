@@ -1,7 +1,8 @@
 """Stripe webhooks: verify, store once, process idempotently.
 
 Processing never trusts what an event says happened, nor the order events arrive in: it reads
-the subscription from Stripe again and mirrors that (``services.sync_subscription``), so
+the subscription (or the marketplace's one-off Checkout session) from Stripe again and
+mirrors that (``services.sync_subscription``, ``marketplace.payments.complete_purchase``), so
 duplicated, late and shuffled deliveries all converge to Stripe's state. Each event row is
 locked while it is processed; a failure is recorded on the row and answered with 500, so
 Stripe delivers again and the next delivery processes it again (applying state is idempotent).
@@ -18,6 +19,9 @@ from billing import gateway, services
 from billing.models import StripeEvent
 
 logger = logging.getLogger(__name__)
+
+#: Metadata key of Checkout sessions that pay for a marketplace purchase (its id).
+MARKETPLACE_PURCHASE_KEY = "viva_marketplace_purchase"
 
 
 class ProcessingError(Exception):
@@ -63,4 +67,10 @@ def apply_event(event: gateway.WebhookEvent) -> None:
         session = gateway.retrieve_checkout_session(event.object_id)
         if session.subscription_id:
             services.sync_subscription(stripe_subscription_id=session.subscription_id)
-    # Other events (customer.*, meter events...) change nothing Viva mirrors.
+        elif MARKETPLACE_PURCHASE_KEY in session.metadata:
+            # Imported here: the marketplace builds on billing, not the other way round.
+            from marketplace.payments import complete_purchase
+
+            complete_purchase(session_id=session.id)
+    # Other events (customer.*, meter events, Connect accounts and transfers...) change
+    # nothing Viva mirrors: the marketplace reads a publisher's account when it needs it.

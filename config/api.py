@@ -4,7 +4,8 @@ Authentication is a tenant API key as a bearer token. Failed authentications are
 client address in the tenant-keyed cache; past ``API_AUTH_FAILURES_ALLOWED`` in
 ``API_AUTH_WINDOW`` seconds the address gets 429 even with a right key, so keys cannot be
 guessed. The client address comes from allauth's proxy-aware helper: a forged
-``X-Forwarded-For`` does not reset the count.
+``X-Forwarded-For`` does not reset the count. A right key of a portal whose plan does not
+include API access gets 403 with the upgrade message (``billing.entitlements.API_ACCESS``).
 """
 
 from __future__ import annotations
@@ -35,9 +36,17 @@ class ApiKeyAuth(HttpBearer):
         return key
 
     def authenticate(self, request, token):
+        from billing.entitlements import API_ACCESS
+        from billing.selectors import feature_for
         from tenants.access.api_keys import authenticate
 
-        return authenticate(token)
+        key = authenticate(token)
+        if key is not None:
+            # Only a holder of a right key learns the plan; a wrong key is a plain 401.
+            allowance = feature_for(request, API_ACCESS)
+            if not allowance.allowed:
+                raise HttpError(403, allowance.message)
+        return key
 
 
 api = NinjaAPI(title="Viva portal API", version="1", auth=ApiKeyAuth(), urls_namespace="api-v1")

@@ -221,32 +221,97 @@ def mine(request: HttpRequest) -> HttpResponse:
         reviews=Paginator(reviews, 50).get_page(request.GET.get("p")),
         report=selectors.sales_report(publisher=request.tenant),
         may_sell=services.may_sell(request.tenant),
+        payout_account=selectors.payout_account_of(request.tenant),
     )
+
+
+# -- payouts (Stripe Connect) ---------------------------------------------------------------
+
+
+def payouts_setup(request: HttpRequest) -> HttpResponse:
+    """ "Set up payouts": to Stripe's onboarding for this portal's Connect account. Stripe
+    also sends the publisher here (GET) when an onboarding link expired: a fresh link then."""
+    _require_admin(request)
+    if request.method != "POST" and selectors.payout_account_of(request.tenant) is None:
+        return redirect("marketplace_admin:mine")
+    try:
+        url = payments.start_payout_onboarding(
+            publisher=request.tenant,
+            email=request.user.email,
+            refresh_url=request.build_absolute_uri(reverse("marketplace_admin:payouts_setup")),
+            return_url=request.build_absolute_uri(reverse("marketplace_admin:payouts_return")),
+        )
+    except MarketplaceError as error:
+        _refused(request, error)
+        return redirect("marketplace_admin:mine")
+    return HttpResponseRedirect(url)
+
+
+def payouts_return(request: HttpRequest) -> HttpResponse:
+    """Back from Stripe's onboarding: read the account again (finished or not) and say so."""
+    _require_admin(request)
+    try:
+        account = payments.refresh_payout_account(publisher=request.tenant)
+    except MarketplaceError as error:
+        _refused(request, error)
+        return redirect("marketplace_admin:mine")
+    if account is not None and account.payouts_enabled:
+        messages.success(request, "Payouts are set up: new sales are paid to you at sale.")
+    else:
+        messages.warning(request, "Payouts are not enabled yet: finish the setup with Stripe.")
+    return redirect("marketplace_admin:mine")
+
+
+@require_POST
+def payouts_pay(request: HttpRequest) -> HttpResponse:
+    """ "Pay out now": transfer what is owed to this portal's Connect account."""
+    _require_admin(request)
+    try:
+        sent = payments.pay_out(publisher=request.tenant)
+    except MarketplaceError as error:
+        _refused(request, error)
+    else:
+        total = sum(purchase.publisher_share for purchase in sent)
+        if sent:
+            currency = sent[0].currency.upper()
+            messages.success(request, f"Paid out {len(sent)} sales: {total / 100:,.2f} {currency}.")
+        else:
+            messages.info(request, "Nothing is owed to you: no payout was made.")
+    return redirect("marketplace_admin:mine")
 
 
 def _sources(request: HttpRequest) -> dict:
     from assessments.exams.models import Exam
+    from assessments.interviews.models import InterviewTemplate
     from assessments.models import Category
 
     return {
         "exams": Exam.objects.filter(versions__isnull=False).distinct().order_by("title"),
         "categories": Category.objects.order_by("name"),
+        # Installed templates are someone else's content: never republished.
+        "templates": InterviewTemplate.objects.filter(source_listing_id__isnull=True).order_by(
+            "title"
+        ),
     }
 
 
-def _source_ids(request: HttpRequest) -> tuple[int | None, int | None]:
+def _source_ids(request: HttpRequest) -> dict[str, int | None]:
     def number(name: str) -> int | None:
         value = request.POST.get(name, "")
         return int(value) if value.isdigit() else None
 
-    return number("exam"), number("category")
+    return {
+        "exam_id": number("exam"),
+        "category_id": number("category"),
+        "template_id": number("template"),
+    }
 
 
 def new_listing(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     if request.method == "POST":
         post = request.POST
-        exam_id, category_id = _source_ids(request)
+        sources = _source_ids(request)
         try:
             listing = services.create_listing(
                 publisher=request.tenant,
@@ -266,7 +331,7 @@ def new_listing(request: HttpRequest) -> HttpResponse:
         except MarketplaceError as error:
             _refused(request, error)
         else:
-            return _publish(request, listing, exam_id, category_id, post.get("release_notes", ""))
+            return _publish(request, listing, sources, post.get("release_notes", ""))
     return _render(
         request,
         "new_listing.html",
@@ -286,14 +351,10 @@ def _cents(value: str) -> int:
         return 0
 
 
-def _publish(request, listing, exam_id, category_id, notes) -> HttpResponse:
+def _publish(request, listing, sources: dict[str, int | None], notes: str) -> HttpResponse:
     try:
         published = services.publish_version(
-            publisher=request.tenant,
-            listing=listing,
-            exam_id=exam_id,
-            category_id=category_id,
-            release_notes=notes,
+            publisher=request.tenant, listing=listing, release_notes=notes, **sources
         )
     except MarketplaceError as error:
         _refused(request, error)
@@ -319,9 +380,8 @@ def new_version(request: HttpRequest, listing_id: int) -> HttpResponse:
     except MarketplaceError:
         raise Http404("No such listing") from None
     if request.method == "POST":
-        exam_id, category_id = _source_ids(request)
         return _publish(
-            request, listing, exam_id, category_id, request.POST.get("release_notes", "")
+            request, listing, _source_ids(request), request.POST.get("release_notes", "")
         )
     return _render(
         request,

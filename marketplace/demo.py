@@ -1,10 +1,12 @@
-"""Demo marketplace: ``press`` publishes a paid "Data Science Interview Pack" and a free "Intro
-Statistics Mock Exam"; ``uni`` installs the free one.
+"""Demo marketplace: ``press`` publishes a paid "Data Science Interview Pack" (an interview
+template listing, built from a press ``InterviewTemplate``) and a free "Intro Statistics Mock
+Exam"; ``uni`` installs the free one.
 
 Call ``seed_marketplace()`` at the end of the demo seed (after ``tenants.demo`` and
 ``billing.demo``). Idempotent: listings that exist are left alone, an installation is never
 made twice. ``play_marketplace_story()`` goes on with the rest of the issue's story offline
-(``uni`` buys the pack, ``press`` publishes version 2 of the mock exam, ``uni`` updates).
+(``uni`` buys the pack and can practise it at ``/interview/``; ``press`` publishes version 2
+of the mock exam and of the pack; ``uni`` updates both).
 """
 
 from __future__ import annotations
@@ -69,42 +71,105 @@ MOCK_QUESTIONS = [
         },
     ),
 ]
-PACK_QUESTIONS = [
-    (
-        "essay",
-        "Explain overfitting",
-        "<p>Explain overfitting to a product manager and how you would detect it.</p>",
-        {
-            "rubric": [
-                {"id": "clarity", "criterion": "Clarity", "max_points": "4"},
-                {"id": "detection", "criterion": "Detection methods", "max_points": "4"},
-            ]
-        },
-    ),
-    (
-        "essay",
-        "A/B test design",
-        "<p>Design an A/B test for a new checkout button.</p>",
-        {
-            "rubric": [
-                {"id": "metric", "criterion": "Metric choice", "max_points": "3"},
-                {"id": "power", "criterion": "Sample size and power", "max_points": "3"},
-            ]
-        },
-    ),
-    (
-        "single_choice",
-        "Precision and recall",
-        "<p>A spam filter flags 100 mails, 90 of them spam. What is its precision?</p>",
-        {"options": [{"id": "a", "text": "0.9", "correct": True}, {"id": "b", "text": "0.1"}]},
-    ),
-    (
-        "ordering",
-        "Modelling workflow",
-        "<p>Put the steps of a modelling project in order.</p>",
-        {"items": ["Frame the question", "Collect data", "Train a model", "Evaluate"]},
-    ),
-]
+PACK_TITLE = "Data Science Interview Pack"
+PACK_TEMPLATE = {
+    "title": PACK_TITLE,
+    "industry": "technology",
+    "role": "Data scientist",
+    "competencies": ["Communication", "Experimentation", "Modelling", "Ownership"],
+    "description": "Behavioural, technical and situational questions for data scientist "
+    "interviews, with notes on what a strong answer covers.",
+    "questions": [
+        (
+            "technical",
+            "Modelling",
+            "Explain overfitting to a product manager, and how you would detect it.",
+            "A plain-language definition, train/validation gap, cross-validation, learning "
+            "curves; what they would do about it (regularisation, more data, simpler model).",
+        ),
+        (
+            "technical",
+            "Experimentation",
+            "How would you design an A/B test for a new checkout button?",
+            "One primary metric and guardrails, randomisation unit, sample size and power "
+            "before starting, running time, what would make them stop early.",
+        ),
+        (
+            "behavioural",
+            "Communication",
+            "Tell me about a time your analysis changed a decision someone had already made.",
+            "The decision and what was at stake, how they checked their analysis, how they "
+            "presented it to the people involved, what changed and what they learned.",
+        ),
+        (
+            "situational",
+            "Ownership",
+            "A dashboard you built shows revenue dropped 30% overnight. What do you do?",
+            "Check the data before the business: pipeline, definitions, late data; tell "
+            "people early with what is known; find the cause; prevent a repeat.",
+        ),
+    ],
+}
+#: Version 2 of the pack: a sharper first question and a new one on data quality.
+PACK_V2_FIRST_PROMPT = (
+    "Explain overfitting to a product manager, how you would detect it and what you would "
+    "do about it."
+)
+PACK_V2_NEW_QUESTION = (
+    "behavioural",
+    "Ownership",
+    "Tell me about a time you found a serious problem in data you were given.",
+    "How they noticed, how they sized the impact, who they told and when, the fix and the "
+    "check they added so it would be caught next time.",
+)
+
+
+def _interview_template(schema: str) -> int:
+    """Press's own (not installed) "Data Science Interview Pack" template, made once."""
+    from assessments.interviews.models import InterviewTemplate, TemplateQuestion
+
+    with schema_context(schema):
+        existing = InterviewTemplate.objects.filter(
+            title=PACK_TITLE, source_listing_id__isnull=True
+        ).first()
+        if existing is not None:
+            return existing.pk
+        spec = {**PACK_TEMPLATE, "competencies": "\n".join(PACK_TEMPLATE["competencies"])}
+        questions = spec.pop("questions")
+        template = InterviewTemplate.objects.create(**spec)
+        for order, (kind, competency, prompt, notes) in enumerate(questions):
+            TemplateQuestion.objects.create(
+                template=template,
+                sort_order=order,
+                kind=kind,
+                competency=competency,
+                prompt=prompt,
+                ideal_answer_notes=notes,
+            )
+        return template.pk
+
+
+def _pack_version_two(schema: str) -> int:
+    """Press edits its template for version 2 (as an author would in the admin)."""
+    from assessments.interviews.models import InterviewTemplate, TemplateQuestion
+
+    template_id = _interview_template(schema)
+    with schema_context(schema):
+        template = InterviewTemplate.objects.get(pk=template_id)
+        questions = list(template.questions.order_by("sort_order", "pk"))
+        if questions[0].prompt != PACK_V2_FIRST_PROMPT:
+            questions[0].prompt = PACK_V2_FIRST_PROMPT
+            questions[0].save(update_fields=["prompt"])
+            kind, competency, prompt, notes = PACK_V2_NEW_QUESTION
+            TemplateQuestion.objects.create(
+                template=template,
+                sort_order=len(questions),
+                kind=kind,
+                competency=competency,
+                prompt=prompt,
+                ideal_answer_notes=notes,
+            )
+    return template_id
 
 
 def _exam(schema: str, title: str, questions, **settings) -> int:
@@ -197,13 +262,7 @@ def seed_marketplace() -> list[str]:
             done.append("press: published the free Intro Statistics Mock Exam")
         if not Listing.objects.filter(slug=PACK).exists():
             if _grant_selling(press):
-                exam_id = _exam(
-                    press.schema_name,
-                    "Data Science Interview Pack",
-                    PACK_QUESTIONS,
-                    time_limit_minutes=60,
-                    results_release="manual",
-                )
+                template_id = _interview_template(press.schema_name)
                 pack = services.create_listing(
                     publisher=press,
                     title="Data Science Interview Pack",
@@ -215,12 +274,15 @@ def seed_marketplace() -> list[str]:
                     price_model="one_off",
                     price_amount=4900,
                     currency="usd",
-                    description="Interview questions with scoring rubrics for data "
-                    "scientist hiring panels.",
+                    description="An interview template for data scientists: behavioural, "
+                    "technical and situational questions with notes on strong answers.",
                     licence_terms="One portal, unlimited candidates.",
                 )
                 services.publish_version(
-                    publisher=press, listing=pack, exam_id=exam_id, release_notes="First edition."
+                    publisher=press,
+                    listing=pack,
+                    template_id=template_id,
+                    release_notes="First edition.",
                 )
                 done.append("press: published the paid Data Science Interview Pack")
             else:
@@ -231,8 +293,9 @@ def seed_marketplace() -> list[str]:
 
 
 def play_marketplace_story() -> list[str]:
-    """The rest of the issue's story, offline: uni buys and installs the pack, press publishes
-    version 2 of the mock exam, uni updates (a new exam version). Idempotent."""
+    """The rest of the issue's story, offline: uni buys and installs the pack (an interview
+    template in its schema), press publishes version 2 of the mock exam and of the pack, uni
+    updates both (a new exam version; the template in place). Idempotent."""
     from assessments import services as bank
     from assessments.exams import services as exams
     from assessments.exams.models import Exam
@@ -248,7 +311,12 @@ def play_marketplace_story() -> list[str]:
             success_url="http://uni.localhost:8000/cms/marketplace/",
             cancel_url="http://uni.localhost:8000/cms/marketplace/",
         )
-        payments.confirm_local_checkout(session_id=started.purchase.checkout_session_id)
+        # "Pay" on the local Stripe double's Checkout page, then what the success page does
+        # (the webhook, sent after commit, converges on the same paid purchase).
+        from billing.stripe_double import store
+
+        store.complete_checkout_session(started.purchase.checkout_session_id)
+        payments.complete_purchase(session_id=started.purchase.checkout_session_id)
         services.install_listing(buyer=uni, listing=pack)
         done.append("uni: bought and installed the Data Science Interview Pack")
     mock = Listing.objects.get(slug=MOCK)
@@ -278,6 +346,19 @@ def play_marketplace_story() -> list[str]:
     try:
         if services.update_installation(buyer=uni, listing=mock).changed:
             done.append("uni: updated the mock exam to version 2 (a new exam version)")
+    except MarketplaceError as error:
+        logger.warning("update skipped: %s", error)
+    if pack is not None and pack.versions.count() == 1:
+        services.publish_version(
+            publisher=press,
+            listing=pack,
+            template_id=_pack_version_two(press.schema_name),
+            release_notes="A sharper question on overfitting; a new one on data quality.",
+        )
+        done.append("press: published version 2 of the Data Science Interview Pack")
+    try:
+        if pack is not None and services.update_installation(buyer=uni, listing=pack).changed:
+            done.append("uni: updated the Data Science Interview Pack to version 2")
     except MarketplaceError as error:
         logger.warning("update skipped: %s", error)
     return done

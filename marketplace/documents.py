@@ -13,6 +13,15 @@ needs around it::
      "questions": [{"ref": "q3f…", "type": "essay", "title": "...", "stem": "<p>…</p>",
                     "data": {...}, "explanation": "", "tags": [...], "difficulty": 3}]}
 
+An interview template (``kind`` "interview") carries no exam: it is the publisher's
+``InterviewTemplate`` with its competencies and questions::
+
+    {"format": "viva-template", "version": 1, "kind": "interview",
+     "title": "...", "description": "...", "industry": "technology", "role": "Data scientist",
+     "competencies": ["Communication", ...],
+     "questions": [{"ref": "t9a…", "kind": "behavioural", "competency": "Communication",
+                    "prompt": "Tell me about…", "ideal_answer_notes": "…"}]}
+
 ``ref`` is stable across versions of the same publisher question (a hash, not its id), which
 is what lets an update tell changed questions from added and removed ones. Rubrics travel in
 an essay's ``data``. Window, network allowlist and who sits the exam are the buyer's business
@@ -50,6 +59,12 @@ TEMPLATE_SETTINGS = (
 )
 QUESTION_FIELDS = ("ref", "type", "title", "stem", "data", "explanation", "tags", "difficulty")
 CONTENT_FIELDS = QUESTION_FIELDS[1:]
+INTERVIEW_KINDS = ("behavioural", "technical", "situational")
+INTERVIEW_INDUSTRIES = ("technology", "finance", "healthcare", "consulting", "education", "other")
+INTERVIEW_QUESTION_FIELDS = ("ref", "kind", "competency", "prompt", "ideal_answer_notes")
+INTERVIEW_CONTENT_FIELDS = INTERVIEW_QUESTION_FIELDS[1:]
+#: Header fields of an interview document an update compares (shown like exam settings).
+INTERVIEW_HEADER = ("industry", "role", "competencies")
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 
 
@@ -185,6 +200,49 @@ def _own_points(snapshot: dict[str, Any]) -> str:
     return decimal_text(get_type(snapshot["type"]).max_score(snapshot["data"]))
 
 
+def interview_question_ref(*, schema: str, question_id: int) -> str:
+    """Like ``question_ref`` for a publisher's interview question (its own namespace, so an
+    interview question never shares a name with a bank question of the same id)."""
+    return "t" + hashlib.sha256(f"{schema}:interview:{question_id}".encode()).hexdigest()[:16]
+
+
+def build_from_interview_template(*, template_id: int, schema: str) -> Built:
+    """The document of the publisher's interview template as it is now (run in the
+    publisher's schema). Practice sessions, positions and who may practise stay behind."""
+    from assessments.interviews.models import InterviewTemplate
+
+    template = InterviewTemplate.objects.filter(pk=template_id).first()
+    if template is None:
+        raise DocumentError("the interview template does not exist")
+    if template.source_listing_id is not None:
+        raise DocumentError(
+            f"“{template.title}” was installed from the marketplace; only templates authored "
+            "here can be published"
+        )
+    questions = [
+        {
+            "ref": interview_question_ref(schema=schema, question_id=q.pk),
+            "kind": q.kind,
+            "competency": q.competency,
+            "prompt": q.prompt,
+            "ideal_answer_notes": q.ideal_answer_notes,
+        }
+        for q in template.questions.order_by("sort_order", "pk")
+    ]
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": "interview",
+        "title": template.title,
+        "description": template.description,
+        "industry": template.industry,
+        "role": template.role,
+        "competencies": template.competency_list,
+        "questions": questions,
+    }
+    return Built(document=document)
+
+
 def build_from_category(*, category_id: int, schema: str, title: str) -> Built:
     """A question-bank document: the active questions of a category and its subcategories."""
     from assessments.models import Category, Question, QuestionVersion
@@ -242,6 +300,8 @@ def validate_document(document: Any) -> dict[str, Any]:
     if document.get("format") != FORMAT or document.get("version") != VERSION:
         raise DocumentError(f"not a {FORMAT} document of version {VERSION}")
     kind = document.get("kind")
+    if kind == "interview":
+        return _validate_interview(document)
     if kind not in KINDS:
         errors.append(f"kind must be one of {', '.join(KINDS)}")
     if not isinstance(document.get("title"), str) or not document["title"].strip():
@@ -291,8 +351,8 @@ def validate_document(document: Any) -> dict[str, Any]:
                 errors.append(f"{place}: {text} must be text")
         normalised_questions.append({**q, "data": data})
     sections = document.get("sections") or []
-    if kind in ("exam", "interview") and not sections:
-        errors.append("an exam or interview template needs at least one section")
+    if kind == "exam" and not sections:
+        errors.append("an exam template needs at least one section")
     used: set[str] = set()
     if not isinstance(sections, list):
         errors.append("sections must be a list")
@@ -333,6 +393,98 @@ def validate_document(document: Any) -> dict[str, Any]:
     return {**document, "questions": normalised_questions}
 
 
+def _text(value: Any, *, place: str, name: str, limit: int | None, errors: list[str]) -> str:
+    """``value`` stripped, or an error naming ``place`` when it is not text, empty or long."""
+    if not isinstance(value, str) or not value.strip():
+        errors.append(f"{place}: {name} is empty")
+        return ""
+    if limit is not None and len(value) > limit:
+        errors.append(f"{place}: {name} is longer than {limit} characters")
+    return value.strip()
+
+
+def _validate_interview(document: dict[str, Any]) -> dict[str, Any]:
+    """An interview document normalised, or ``DocumentError`` naming every problem: the
+    header (title, industry, role, competencies) and each question (kind, competency,
+    prompt, notes), every place named by number and prompt."""
+    errors: list[str] = []
+    unknown = sorted(
+        set(document)
+        - {"format", "version", "kind", "title", "description", *INTERVIEW_HEADER, "questions"}
+    )
+    if unknown:
+        errors.append(f"{', '.join(unknown)} not known in an interview template")
+    title = _text(document.get("title"), place="template", name="title", limit=200, errors=errors)
+    description = document.get("description", "")
+    if not isinstance(description, str):
+        errors.append("template: description must be text")
+        description = ""
+    industry = document.get("industry")
+    if industry not in INTERVIEW_INDUSTRIES:
+        errors.append(f"template: industry must be one of {', '.join(INTERVIEW_INDUSTRIES)}")
+    role = _text(document.get("role"), place="template", name="role", limit=120, errors=errors)
+    competencies = document.get("competencies")
+    if (
+        not isinstance(competencies, list)
+        or not competencies
+        or not all(isinstance(c, str) and c.strip() for c in competencies)
+    ):
+        errors.append("template: competencies must be a list of at least one name")
+        competencies = []
+    questions = document.get("questions")
+    if not isinstance(questions, list) or not questions:
+        raise DocumentError([*errors, "the template has no questions"])
+    if len(questions) > MAX_QUESTIONS:
+        errors.append(f"more than {MAX_QUESTIONS} questions")
+    clean_questions = []
+    refs: set[str] = set()
+    for number, q in enumerate(questions, start=1):
+        place = f"question {number}"
+        if not isinstance(q, dict):
+            errors.append(f"{place} is not an object")
+            continue
+        prompt = q.get("prompt")
+        if isinstance(prompt, str) and prompt.strip():
+            place = f"{place} (“{prompt.strip()[:60]}”)"
+        unknown = sorted(set(q) - set(INTERVIEW_QUESTION_FIELDS))
+        if unknown:
+            errors.append(f"{place}: {', '.join(unknown)} not known")
+        ref = q.get("ref")
+        if not isinstance(ref, str) or not ref or len(ref) > 40 or ref in refs:
+            errors.append(f"{place}: ref is missing, longer than 40 characters or repeated")
+        refs.add(ref if isinstance(ref, str) else "")
+        if q.get("kind") not in INTERVIEW_KINDS:
+            errors.append(f"{place}: kind must be one of {', '.join(INTERVIEW_KINDS)}")
+        notes = q.get("ideal_answer_notes", "")
+        if not isinstance(notes, str):
+            errors.append(f"{place}: ideal_answer_notes must be text")
+            notes = ""
+        clean_questions.append(
+            {
+                "ref": ref,
+                "kind": q.get("kind"),
+                "competency": _text(
+                    q.get("competency"), place=place, name="competency", limit=80, errors=errors
+                ),
+                "prompt": _text(prompt, place=place, name="prompt", limit=None, errors=errors),
+                "ideal_answer_notes": notes.strip(),
+            }
+        )
+    if errors:
+        raise DocumentError(errors)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": "interview",
+        "title": title,
+        "description": description.strip(),
+        "industry": industry,
+        "role": role,
+        "competencies": [c.strip() for c in competencies],
+        "questions": clean_questions,
+    }
+
+
 # -- sample questions -------------------------------------------------------------------------
 
 
@@ -341,6 +493,8 @@ def sample_questions(document: dict[str, Any], *, count: int = 3) -> list[dict[s
     from assessments.html import sanitise_html
     from assessments.questions import get_type
 
+    if document["kind"] == "interview":
+        return _interview_samples(document, count=count)
     samples = []
     for position, q in enumerate(document["questions"][:count], start=1):
         samples.append(
@@ -353,6 +507,23 @@ def sample_questions(document: dict[str, Any], *, count: int = 3) -> list[dict[s
             }
         )
     return samples
+
+
+def _interview_samples(document: dict[str, Any], *, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` prompts with their kind and competency; the notes on what a
+    strong answer covers are what a buyer pays for, so they stay out of the preview."""
+    from django.utils.html import escape
+
+    return [
+        {
+            "position": position,
+            "type": f"interview:{q['kind']}",
+            "title": f"{q['kind'].capitalize()} · {q['competency']}"[:255],
+            "stem": f"<p>{escape(q['prompt'])}</p>",
+            "candidate_view": {"kind": q["kind"], "competency": q["competency"]},
+        }
+        for position, q in enumerate(document["questions"][:count], start=1)
+    ]
 
 
 # -- comparing --------------------------------------------------------------------------------
@@ -396,21 +567,47 @@ class DocumentDiff:
         }
 
 
+def question_label(q: dict[str, Any]) -> str:
+    """How a diff names a question: its title, or an interview question's prompt."""
+    if "title" in q:
+        return q["title"]
+    prompt = q.get("prompt", "")
+    return prompt if len(prompt) <= 80 else prompt[:79] + "…"
+
+
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> DocumentDiff:
-    """What installing ``new`` over ``old`` changes: questions, settings, structure."""
+    """What installing ``new`` over ``old`` changes: questions, settings, structure. For an
+    interview template the header (industry, role, competencies) is reported as settings and
+    a new question order as ``sections_changed``."""
+    interview = new.get("kind") == "interview"
+    content = INTERVIEW_CONTENT_FIELDS if interview else CONTENT_FIELDS
     before = {q["ref"]: q for q in old["questions"]}
     after = {q["ref"]: q for q in new["questions"]}
     diff = DocumentDiff()
     for ref, q in after.items():
         if ref not in before:
-            diff.added.append(QuestionChange(ref=ref, title=q["title"]))
+            diff.added.append(QuestionChange(ref=ref, title=question_label(q)))
             continue
-        fields = [f for f in CONTENT_FIELDS if before[ref].get(f) != q.get(f)]
+        fields = [f for f in content if before[ref].get(f) != q.get(f)]
         if fields:
-            diff.changed.append(QuestionChange(ref=ref, title=q["title"], fields=fields))
+            diff.changed.append(QuestionChange(ref=ref, title=question_label(q), fields=fields))
     diff.removed = [
-        QuestionChange(ref=ref, title=q["title"]) for ref, q in before.items() if ref not in after
+        QuestionChange(ref=ref, title=question_label(q))
+        for ref, q in before.items()
+        if ref not in after
     ]
+    if interview:
+        for name in INTERVIEW_HEADER:
+            if old.get(name) != new.get(name):
+                diff.settings[name] = (old.get(name), new.get(name))
+        diff.sections_changed = [q["ref"] for q in old["questions"] if q["ref"] in after] != [
+            q["ref"] for q in new["questions"] if q["ref"] in before
+        ]
+        diff.title_changed = (old.get("title"), old.get("description")) != (
+            new.get("title"),
+            new.get("description"),
+        )
+        return diff
     old_settings, new_settings = old.get("settings") or {}, new.get("settings") or {}
     for name in TEMPLATE_SETTINGS:
         if old_settings.get(name) != new_settings.get(name):

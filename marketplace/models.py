@@ -201,6 +201,7 @@ class Purchase(models.Model):
     class Payout(models.TextChoices):
         OWED = "owed", "Owed to the publisher"
         TRANSFERRED = "transferred", "Transferred"
+        AT_SALE = "at_sale", "Paid to the publisher at sale"
 
     buyer = models.ForeignKey(
         "tenants.Tenant", on_delete=models.PROTECT, related_name="marketplace_purchases"
@@ -219,6 +220,9 @@ class Purchase(models.Model):
     success_url = models.URLField(max_length=500, blank=True)
     payout_status = models.CharField(max_length=12, choices=Payout.choices, default=Payout.OWED)
     transfer_id = models.CharField(max_length=255, blank=True)
+    # The publisher's Connect account when the payment was a destination charge (Stripe paid
+    # the publisher's share at sale); empty: the platform collected all and transfers later.
+    destination_account = models.CharField(max_length=255, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -231,6 +235,27 @@ class Purchase(models.Model):
     @property
     def publisher_share(self) -> int:
         return self.amount - self.platform_fee
+
+
+class PublisherAccount(models.Model):
+    """A publisher tenant's Stripe Connect (Express) account, where its sales are paid.
+
+    ``payouts_enabled`` mirrors Stripe as last read (after onboarding and before each payout);
+    until it is true, sales are collected by the platform and stay owed.
+    """
+
+    publisher = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.PROTECT, related_name="marketplace_payout_account"
+    )
+    stripe_account_id = models.CharField(max_length=255, unique=True)
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.publisher} → {self.stripe_account_id}"
 
 
 class Installation(models.Model):

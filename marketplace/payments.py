@@ -1,30 +1,26 @@
-"""Buying paid listings: one small provider interface, dataclasses across it.
+"""Buying paid listings and paying publishers: one small provider interface, dataclasses
+across it, Stripe behind ``billing.gateway`` (the only module importing ``stripe``).
 
 ``PaymentProvider`` is the seam (as pretix's payment providers): ``start_checkout`` returns
-where to send the buyer, ``checkout_result`` says whether Stripe (or the stand-in) took the
-money. Fulfilment (``complete_purchase``) is idempotent and re-reads the result from the
-provider, never from what a browser or a webhook claims, so the success page, a webhook and a
-retry all converge on one paid purchase and one licence.
+where to send the buyer, ``checkout_result`` says whether Stripe took the money. Its one
+implementation, ``BillingGatewayProvider``, is Stripe Checkout in ``mode=payment``: against
+Stripe with ``STRIPE_SECRET_KEY``, else against billing's local Stripe double, whose hosted
+page and signed webhooks behave the same. Fulfilment (``complete_purchase``) is idempotent and
+re-reads the result from Stripe, never from what a browser or a webhook claims, so the
+success page, the webhook (``billing.webhooks``) and their retries all converge on one paid
+purchase and one licence.
 
-Two implementations:
-
-- ``BillingGatewayProvider``: Stripe Checkout in ``mode=payment`` through ``billing.gateway``
-  (the only module importing ``stripe``). Used as soon as the gateway offers
-  ``create_payment_checkout_session``; see that class for the exact contract.
-- ``LocalConfirmationProvider``: while the gateway has no one-off payments and billing runs on
-  its local Stripe double (no ``STRIPE_SECRET_KEY``), the purchase is recorded as pending and
-  completed on a confirmation page of the platform host (``/marketplace/checkout/<session>/``,
-  served only in that mode), the way the double's own Checkout page completes a subscription.
+Publishers are paid through Stripe Connect: a publisher sets up an Express account
+(``start_payout_onboarding``); once Stripe enables its payouts, new sales are destination
+charges (Stripe pays the publisher's share at sale, the platform keeps its fee), and what was
+sold before is sent by ``pay_out`` (one transfer per purchase, with an idempotency key).
 
 Settings: ``MARKETPLACE_PLATFORM_FEE_PERCENT`` (default 15) is the platform's share of each
-sale, the rest is owed to the publisher (``Purchase.payout_status``); ``MARKETPLACE_PLATFORM_URL``
-(default: ``VIVA_PORTAL_URL`` for the first platform host) is where the local confirmation
-page is linked.
+sale, the rest is the publisher's (``Purchase.payout_status``).
 """
 
 from __future__ import annotations
 
-import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,8 +30,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.models import Licence, Listing, ListingVersion, Purchase
-from marketplace.services import MarketplaceError, visible_listing
+from billing import gateway
+from billing.webhooks import MARKETPLACE_PURCHASE_KEY
+from marketplace.models import Licence, Listing, ListingVersion, PublisherAccount, Purchase
+from marketplace.services import MarketplaceError, may_sell, visible_listing
 from tenants.models import Tenant
 
 MAX_SEATS = 100_000
@@ -49,6 +47,7 @@ class CheckoutRequest:
     quantity: int
     currency: str
     application_fee: int  # the platform's share (Stripe Connect ``application_fee_amount``)
+    destination_account: str  # the publisher's Connect account, or "" (paid out later)
     buyer_schema: str
     publisher_schema: str
     success_url: str
@@ -66,6 +65,7 @@ class CheckoutResult:
     session_id: str
     paid: bool
     payment_intent_id: str = ""
+    reference: str = ""  # the purchase id the session was opened for
 
 
 class PaymentProvider(ABC):
@@ -83,34 +83,12 @@ class PaymentProvider(ABC):
 
 
 class BillingGatewayProvider(PaymentProvider):
-    """Stripe Checkout (``mode=payment``) through ``billing.gateway``.
-
-    Needs from the gateway::
-
-        create_payment_checkout_session(*, description: str, unit_amount: int, quantity: int,
-            currency: str, application_fee_amount: int, destination_account: str | None,
-            metadata: dict[str, str], client_reference_id: str, success_url: str,
-            cancel_url: str, idempotency_key: str) -> CheckoutSession   # .id, .url
-        retrieve_checkout_session(session_id) -> CheckoutSession
-            # plus .payment_status ("paid") and .payment_intent_id
-
-    and the local double to accept ``mode=payment`` (complete → ``payment_status=paid`` and a
-    ``checkout.session.completed`` event). Its webhook should call
-    ``marketplace.payments.complete_purchase(session_id=...)`` for sessions whose metadata
-    carries ``viva_marketplace_purchase``.
-    """
+    """Stripe Checkout (``mode=payment``) through ``billing.gateway``; a destination charge
+    with the platform's fee when the publisher can be paid through Connect."""
 
     name = "stripe"
 
-    @staticmethod
-    def available() -> bool:
-        from billing import gateway
-
-        return hasattr(gateway, "create_payment_checkout_session")
-
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStarted:
-        from billing import gateway
-
         try:
             session = gateway.create_payment_checkout_session(
                 description=request.description,
@@ -118,9 +96,9 @@ class BillingGatewayProvider(PaymentProvider):
                 quantity=request.quantity,
                 currency=request.currency,
                 application_fee_amount=request.application_fee,
-                destination_account=None,
+                destination_account=request.destination_account or None,
                 metadata={
-                    "viva_marketplace_purchase": request.reference,
+                    MARKETPLACE_PURCHASE_KEY: request.reference,
                     "buyer_schema": request.buyer_schema,
                     "publisher_schema": request.publisher_schema,
                 },
@@ -134,67 +112,29 @@ class BillingGatewayProvider(PaymentProvider):
         return CheckoutStarted(session_id=session.id, url=session.url)
 
     def checkout_result(self, session_id: str) -> CheckoutResult:
-        from billing import gateway
-
         try:
             session = gateway.retrieve_checkout_session(session_id)
         except gateway.GatewayError as error:
             raise MarketplaceError(str(error), code="payment_failed") from error
-        status = getattr(session, "payment_status", "paid" if session.status == "complete" else "")
         return CheckoutResult(
             session_id=session_id,
-            paid=status == "paid",
-            payment_intent_id=getattr(session, "payment_intent_id", ""),
+            paid=session.mode == "payment" and session.payment_status == "paid",
+            payment_intent_id=session.payment_intent_id,
+            reference=session.metadata.get(MARKETPLACE_PURCHASE_KEY, ""),
         )
 
 
-class LocalConfirmationProvider(PaymentProvider):
-    """Offline stand-in while the gateway has no one-off payments: the checkout is a page of
-    the platform host whose "Pay" button is what Stripe's hosted page and webhook would do
-    (``confirm_local_checkout``). Only when billing uses its local Stripe double."""
-
-    name = "local"
-
-    def start_checkout(self, request: CheckoutRequest) -> CheckoutStarted:
-        session_id = "mpcs_" + secrets.token_urlsafe(24)
-        return CheckoutStarted(
-            session_id=session_id, url=f"{platform_url()}/marketplace/checkout/{session_id}/"
-        )
-
-    def checkout_result(self, session_id: str) -> CheckoutResult:
-        purchase = Purchase.objects.filter(checkout_session_id=session_id).first()
-        paid = purchase is not None and purchase.status == Purchase.Status.PAID
-        return CheckoutResult(
-            session_id=session_id,
-            paid=paid,
-            payment_intent_id=purchase.payment_intent_id if purchase else "",
-        )
+PROVIDERS: dict[str, type[PaymentProvider]] = {BillingGatewayProvider.name: BillingGatewayProvider}
 
 
-def local_checkout_enabled() -> bool:
-    from billing import gateway
-
-    return not BillingGatewayProvider.available() and gateway.uses_local_double()
-
-
-def provider(name: str | None = None) -> PaymentProvider:
+def provider(name: str = BillingGatewayProvider.name) -> PaymentProvider:
     """The provider for new purchases (or the one a purchase was started with)."""
-    if name == LocalConfirmationProvider.name or (name is None and local_checkout_enabled()):
-        return LocalConfirmationProvider()
-    if BillingGatewayProvider.available():
-        return BillingGatewayProvider()
-    raise MarketplaceError(
-        "Paid listings cannot be bought here yet: the payment gateway takes no one-off payments.",
-        code="payments_unavailable",
-    )
-
-
-def platform_url() -> str:
-    configured = getattr(settings, "MARKETPLACE_PLATFORM_URL", "")
-    if configured:
-        return configured.rstrip("/")
-    host = (getattr(settings, "VIVA_PLATFORM_DOMAINS", None) or ["localhost"])[0]
-    return settings.VIVA_PORTAL_URL.format(host=host).rstrip("/")
+    try:
+        return PROVIDERS[name]()
+    except KeyError:
+        raise MarketplaceError(
+            f"Purchases through {name!r} cannot be completed any more.", code="payment_failed"
+        ) from None
 
 
 def platform_fee_percent() -> Decimal:
@@ -240,6 +180,7 @@ def start_purchase(
         raise MarketplaceError("This listing does not exist.", code="not_found")
     chosen = provider()
     amount = listing.price_amount * seats
+    account = payable_account(listing.publisher)
     purchase = Purchase.objects.create(
         buyer=buyer,
         listing=listing,
@@ -250,23 +191,15 @@ def start_purchase(
         platform_fee=platform_fee(amount),
         provider=chosen.name,
         success_url=success_url,
+        destination_account=account.stripe_account_id if account else "",
     )
     # The provider is called outside any transaction: a slow or failing Stripe never holds
-    # locks, and a purchase without a session is simply never paid.
-    started = chosen.start_checkout(
-        CheckoutRequest(
-            reference=str(purchase.pk),
-            description=f"{listing.title} ({listing.price_display})",
-            unit_amount=listing.price_amount,
-            quantity=seats,
-            currency=listing.currency,
-            application_fee=purchase.platform_fee,
-            buyer_schema=buyer.schema_name,
-            publisher_schema=listing.publisher.schema_name,
-            success_url=success_url,
-            cancel_url=cancel_url,
-        )
-    )
+    # locks. If it refuses, the purchase it was asked for is removed again.
+    try:
+        started = chosen.start_checkout(_checkout_request(purchase, listing, buyer, cancel_url))
+    except MarketplaceError:
+        Purchase.objects.filter(pk=purchase.pk).delete()
+        raise
     purchase.checkout_session_id = started.session_id
     purchase.success_url = success_url.replace("{CHECKOUT_SESSION_ID}", started.session_id)
     Purchase.objects.filter(pk=purchase.pk).update(
@@ -275,30 +208,36 @@ def start_purchase(
     return PurchaseStarted(purchase=purchase, checkout_url=started.url)
 
 
+def _checkout_request(
+    purchase: Purchase, listing: Listing, buyer: Tenant, cancel_url: str
+) -> CheckoutRequest:
+    return CheckoutRequest(
+        reference=str(purchase.pk),
+        description=f"{listing.title} ({listing.price_display})",
+        unit_amount=listing.price_amount,
+        quantity=purchase.seats,
+        currency=listing.currency,
+        application_fee=purchase.platform_fee,
+        destination_account=purchase.destination_account,
+        buyer_schema=buyer.schema_name,
+        publisher_schema=listing.publisher.schema_name,
+        success_url=purchase.success_url,
+        cancel_url=cancel_url,
+    )
+
+
 def complete_purchase(*, session_id: str) -> Purchase | None:
-    """Fulfil the purchase of checkout ``session_id`` if the provider says it is paid: mark
-    it paid and grant (or extend) the licence. Idempotent; ``None`` for an unknown session."""
+    """Fulfil the purchase of checkout ``session_id`` if Stripe says it is paid: mark it paid
+    and grant (or extend) the licence. Idempotent; ``None`` for an unknown session."""
     purchase = Purchase.objects.filter(checkout_session_id=session_id).first()
     if purchase is None:
         return None
     if purchase.status == Purchase.Status.PAID:
         return purchase
     result = provider(purchase.provider).checkout_result(session_id)
-    if not result.paid:
+    if not result.paid or result.reference != str(purchase.pk):
         return purchase
     return _mark_paid(purchase_id=purchase.pk, payment_intent_id=result.payment_intent_id)
-
-
-def confirm_local_checkout(*, session_id: str) -> Purchase:
-    """ "Pay" on the local confirmation page (offline mode only)."""
-    purchase = Purchase.objects.filter(
-        checkout_session_id=session_id, provider=LocalConfirmationProvider.name
-    ).first()
-    if purchase is None or not local_checkout_enabled():
-        raise MarketplaceError("This checkout does not exist.", code="not_found")
-    if purchase.status == Purchase.Status.CANCELED:
-        raise MarketplaceError("This checkout was canceled.", code="canceled")
-    return _mark_paid(purchase_id=purchase.pk, payment_intent_id=f"local_pi_{purchase.pk}")
 
 
 def cancel_purchase(*, session_id: str, buyer: Tenant) -> None:
@@ -308,6 +247,8 @@ def cancel_purchase(*, session_id: str, buyer: Tenant) -> None:
 
 
 def _mark_paid(*, purchase_id: int, payment_intent_id: str) -> Purchase:
+    """One transaction: the purchase paid (its share already with the publisher after a
+    destination charge) and the licence granted, or extended by the seats bought."""
     with transaction.atomic():
         purchase = (
             Purchase.objects.select_for_update().select_related("listing").get(pk=purchase_id)
@@ -317,7 +258,9 @@ def _mark_paid(*, purchase_id: int, payment_intent_id: str) -> Purchase:
         purchase.status = Purchase.Status.PAID
         purchase.paid_at = timezone.now()
         purchase.payment_intent_id = payment_intent_id
-        purchase.save(update_fields=["status", "paid_at", "payment_intent_id"])
+        if purchase.destination_account:
+            purchase.payout_status = Purchase.Payout.AT_SALE
+        purchase.save(update_fields=["status", "paid_at", "payment_intent_id", "payout_status"])
         per_seat = purchase.listing.price_model == Listing.PriceModel.PER_SEAT
         licence, created = Licence.objects.select_for_update().get_or_create(
             buyer_id=purchase.buyer_id,
@@ -335,33 +278,108 @@ def _mark_paid(*, purchase_id: int, payment_intent_id: str) -> Purchase:
     return purchase
 
 
-def transfer_payouts(*, publisher: Tenant, destination_account: str) -> list[Purchase]:
-    """Send what is owed to ``publisher`` through Stripe Connect, one transfer per paid
-    purchase. Needs ``billing.gateway.create_transfer(*, amount, currency, destination,
-    transfer_group, idempotency_key) -> id``; refused (``payouts_unavailable``) until then."""
-    from billing import gateway
+# -- paying publishers (Stripe Connect) ---------------------------------------------------------
 
-    create_transfer = getattr(gateway, "create_transfer", None)
-    if create_transfer is None:
+
+def payable_account(publisher: Tenant) -> PublisherAccount | None:
+    """The publisher's Connect account if Stripe lets it be paid (as last read), else None."""
+    return PublisherAccount.objects.filter(publisher=publisher, payouts_enabled=True).first()
+
+
+def start_payout_onboarding(
+    *, publisher: Tenant, email: str, refresh_url: str, return_url: str
+) -> str:
+    """The URL of Stripe's onboarding for the publisher's Connect account (created the first
+    time, under a lock on the tenant row so two clicks never make two accounts)."""
+    if not may_sell(publisher):
         raise MarketplaceError(
-            "Payouts through Stripe Connect are not available yet.", code="payouts_unavailable"
+            "Selling in the marketplace is not included in your plan: upgrade to set up payouts.",
+            code="forbidden",
         )
+    try:
+        with transaction.atomic():
+            Tenant.objects.select_for_update().get(pk=publisher.pk)
+            account = PublisherAccount.objects.filter(publisher=publisher).first()
+            if account is None:
+                created = gateway.create_connected_account(
+                    name=publisher.name or publisher.slug,
+                    email=email,
+                    tenant_schema=publisher.schema_name,
+                )
+                account = PublisherAccount.objects.create(
+                    publisher=publisher, stripe_account_id=created.id
+                )
+        return gateway.create_onboarding_link(
+            account_id=account.stripe_account_id, refresh_url=refresh_url, return_url=return_url
+        )
+    except gateway.GatewayError as error:
+        raise MarketplaceError(str(error), code="payouts_unavailable") from error
+
+
+def refresh_payout_account(*, publisher: Tenant) -> PublisherAccount | None:
+    """Read the publisher's Connect account from Stripe again (after onboarding, before a
+    payout) and mirror what it may do; None if the publisher has no account."""
+    account = PublisherAccount.objects.filter(publisher=publisher).first()
+    if account is None:
+        return None
+    try:
+        state = gateway.retrieve_connected_account(account.stripe_account_id)
+    except gateway.GatewayError as error:
+        raise MarketplaceError(str(error), code="payouts_unavailable") from error
+    account.charges_enabled = state.charges_enabled
+    account.payouts_enabled = state.payouts_enabled
+    account.details_submitted = state.details_submitted
+    account.save(
+        update_fields=["charges_enabled", "payouts_enabled", "details_submitted", "updated"]
+    )
+    return account
+
+
+def pay_out(*, publisher: Tenant) -> list[Purchase]:
+    """Transfer everything owed to ``publisher`` to its Connect account ("Pay out now")."""
+    account = refresh_payout_account(publisher=publisher)
+    if account is None:
+        raise MarketplaceError("Set up payouts first.", code="payouts_unavailable")
+    if not account.payouts_enabled:
+        raise MarketplaceError(
+            "Stripe has not enabled payouts to your account yet: finish setting up payouts.",
+            code="payouts_unavailable",
+        )
+    return transfer_payouts(publisher=publisher, destination_account=account.stripe_account_id)
+
+
+def transfer_payouts(*, publisher: Tenant, destination_account: str) -> list[Purchase]:
+    """Send what is owed to ``publisher`` to ``destination_account``, one transfer per paid
+    purchase. Each purchase row is locked while its transfer is made, so concurrent payouts
+    wait and then find it transferred; the idempotency key makes a retry after a crash (the
+    transfer made, the row not yet updated) return the same transfer instead of a second."""
     sent = []
     owed = Purchase.objects.filter(
         listing__publisher=publisher,
         status=Purchase.Status.PAID,
         payout_status=Purchase.Payout.OWED,
     )
-    for purchase in owed:
-        transfer_id = create_transfer(
-            amount=purchase.publisher_share,
-            currency=purchase.currency,
-            destination=destination_account,
-            transfer_group=f"marketplace-purchase-{purchase.pk}",
-            idempotency_key=f"viva-marketplace-transfer-{purchase.pk}",
-        )
-        Purchase.objects.filter(pk=purchase.pk).update(
-            payout_status=Purchase.Payout.TRANSFERRED, transfer_id=str(transfer_id)
-        )
+    for purchase_id in owed.values_list("pk", flat=True):
+        with transaction.atomic():
+            purchase = owed.select_for_update(of=("self",)).filter(pk=purchase_id).first()
+            if purchase is None:
+                continue  # a concurrent payout sent it
+            transfer_id = ""
+            if purchase.publisher_share > 0:
+                try:
+                    transfer_id = gateway.create_transfer(
+                        amount=purchase.publisher_share,
+                        currency=purchase.currency,
+                        destination=destination_account,
+                        transfer_group=f"marketplace-purchase-{purchase.pk}",
+                        idempotency_key=f"viva-marketplace-transfer-{purchase.pk}",
+                    )
+                except gateway.GatewayError as error:
+                    raise MarketplaceError(
+                        f"Stripe refused the payout: {error}", code="payouts_unavailable"
+                    ) from error
+            purchase.payout_status = Purchase.Payout.TRANSFERRED
+            purchase.transfer_id = transfer_id
+            purchase.save(update_fields=["payout_status", "transfer_id"])
         sent.append(purchase)
     return sent

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
 from django.db.models import Avg, CharField, Count, F, Func, Max, Q, QuerySet, Sum, Value
+from django_tenants.utils import schema_context
 
 from marketplace.models import (
     Installation,
     Licence,
     Listing,
     ListingVersion,
+    PublisherAccount,
     Purchase,
     Review,
     SampleQuestion,
@@ -235,19 +238,57 @@ def licence_of(buyer: Tenant, listing: Listing) -> Licence | None:
 def seats_in_use(installation: Installation) -> int:
     """Candidates (distinct people) who started the installed exam, counted in the buyer's
     schema; a per-seat licence compares this with ``Licence.seats``."""
-    from django_tenants.utils import schema_context
-
     if not installation.exam_id:
         return 0
+    with schema_context(installation.buyer.schema_name):
+        return _candidates_of(installation.exam_id).count()
+
+
+def _candidates_of(exam_id: int) -> QuerySet:
+    """Distinct people with an attempt at ``exam_id`` of the current schema."""
     from assessments.delivery.models import Attempt
 
-    with schema_context(installation.buyer.schema_name):
-        return (
-            Attempt.objects.filter(exam_id=installation.exam_id)
-            .values("user_id")
-            .distinct()
-            .count()
-        )
+    return Attempt.objects.filter(exam_id=exam_id).values("user_id").distinct()
+
+
+@dataclass(frozen=True)
+class SeatCheck:
+    allowed: bool
+    message: str = ""
+
+
+def licence_allows_candidate(*, exam: Any, user: Any) -> SeatCheck:
+    """May ``user`` start ``exam`` (of the current tenant schema) under the per-seat licence
+    the exam was installed with? A person who already started it holds a seat and keeps
+    going; a new person needs a free seat. Exams not installed from a per-seat licence are
+    always allowed.
+
+    Call it inside the transaction that creates the attempt: the licence row is locked
+    (``FOR UPDATE``) so concurrent starts are counted one after another and never take
+    more seats than were bought.
+    """
+    installed = (
+        Installation.objects.filter(buyer__schema_name=connection.schema_name, exam_id=exam.pk)
+        .values_list("buyer_id", "listing_id")
+        .first()
+    )
+    if installed is None:
+        return SeatCheck(allowed=True)
+    buyer_id, listing_id = installed
+    licence = (
+        Licence.objects.select_for_update().filter(buyer_id=buyer_id, listing_id=listing_id).first()
+    )
+    if licence is None or licence.seats is None:
+        return SeatCheck(allowed=True)
+    candidates = _candidates_of(exam.pk)
+    if candidates.filter(user_id=user.pk).exists() or candidates.count() < licence.seats:
+        return SeatCheck(allowed=True)
+    return SeatCheck(
+        allowed=False,
+        message=(
+            f"All {licence.seats} seats of this licence are used; buy more in the marketplace."
+        ),
+    )
 
 
 # -- a publisher's view -----------------------------------------------------------------------
@@ -262,7 +303,7 @@ class SalesRow:
     platform_fees: int = 0
     net: int = 0
     owed: int = 0
-    transferred: int = 0
+    transferred: int = 0  # by a payout, or by Stripe at sale (destination charges)
     installs: int = 0
 
 
@@ -271,6 +312,10 @@ class SalesReport:
     rows: list[SalesRow] = field(default_factory=list)
     totals: SalesRow | None = None
     fee_percent: str = ""
+
+
+def payout_account_of(publisher: Tenant) -> PublisherAccount | None:
+    return PublisherAccount.objects.filter(publisher=publisher).first()
 
 
 def sales_report(*, publisher: Tenant) -> SalesReport:

@@ -188,14 +188,20 @@ def publish_version(
     listing: Listing,
     exam_id: int | None = None,
     category_id: int | None = None,
+    template_id: int | None = None,
     release_notes: str = "",
 ) -> Published:
-    """Build the document from the publisher's exam (or category of questions) in its own
-    schema and publish it as the listing's next version."""
+    """Build the document in the publisher's own schema — from an exam or a category of
+    questions, or for an interview listing from an interview template — and publish it as
+    the listing's next version."""
     listing = owned_listing(publisher=publisher, listing_id=listing.pk)
     try:
         built = _build(
-            publisher=publisher, listing=listing, exam_id=exam_id, category_id=category_id
+            publisher=publisher,
+            listing=listing,
+            exam_id=exam_id,
+            category_id=category_id,
+            template_id=template_id,
         )
     except DocumentError as error:
         raise MarketplaceError(error.errors, code="invalid_document") from None
@@ -210,16 +216,65 @@ def publish_version(
     return Published(version=version, warnings=built.warnings)
 
 
+def publish_interview_template(
+    *,
+    publisher: Tenant,
+    template_id: int,
+    listing_id: int | None = None,
+    release_notes: str = "",
+    **listing_values: Any,
+) -> Published:
+    """Publish the publisher's interview template: as the next version of its own interview
+    listing ``listing_id``, or as a new interview listing made from ``listing_values`` (the
+    arguments of ``create_listing``). All or nothing: a refused document leaves no draft."""
+    with transaction.atomic():
+        if listing_id is None:
+            listing = create_listing(
+                publisher=publisher, kind=Listing.Kind.INTERVIEW, **listing_values
+            )
+        else:
+            listing = owned_listing(publisher=publisher, listing_id=listing_id)
+            if listing.kind != Listing.Kind.INTERVIEW:
+                raise MarketplaceError(
+                    f"“{listing.title}” is not an interview listing; choose an interview "
+                    "listing or make a new one."
+                )
+        return publish_version(
+            publisher=publisher,
+            listing=listing,
+            template_id=template_id,
+            release_notes=release_notes,
+        )
+
+
 def _build(
-    *, publisher: Tenant, listing: Listing, exam_id: int | None, category_id: int | None
+    *,
+    publisher: Tenant,
+    listing: Listing,
+    exam_id: int | None,
+    category_id: int | None,
+    template_id: int | None,
 ) -> documents.Built:
+    interview = listing.kind == Listing.Kind.INTERVIEW
+    if interview and template_id is None:
+        raise MarketplaceError(
+            "An interview listing is built from an interview template: choose one, or use "
+            "“Publish to marketplace” under Interviews → Templates.",
+            code="invalid_document",
+        )
+    if template_id is not None and not interview:
+        raise MarketplaceError(
+            "An interview template can only be published in an interview listing.",
+            code="invalid_document",
+        )
     with schema_context(publisher.schema_name):
-        if exam_id is not None:
-            kind = "interview" if listing.kind == Listing.Kind.INTERVIEW else "exam"
-            if listing.kind == Listing.Kind.QUESTION_BANK:
-                kind = "exam"
+        if template_id is not None:
+            built = documents.build_from_interview_template(
+                template_id=template_id, schema=publisher.schema_name
+            )
+        elif exam_id is not None:
             built = documents.build_from_exam(
-                exam_id=exam_id, schema=publisher.schema_name, kind=kind
+                exam_id=exam_id, schema=publisher.schema_name, kind="exam"
             )
         elif category_id is not None:
             built = documents.build_from_category(
@@ -240,10 +295,11 @@ def publish_document(
         clean = documents.validate_document(document)
     except DocumentError as error:
         raise MarketplaceError(error.errors, code="invalid_document") from None
-    if (clean["kind"] == "question_bank") != (listing.kind == Listing.Kind.QUESTION_BANK):
+    expected = "exam" if listing.kind == Listing.Kind.EXAM else listing.kind
+    if clean["kind"] != expected:
         raise MarketplaceError(
-            "a question bank listing takes a category of questions; an exam or interview "
-            "listing takes an exam",
+            "a question bank listing takes a category of questions, an exam listing an exam "
+            "and an interview listing an interview template",
             code="invalid_document",
         )
     with transaction.atomic():
@@ -354,10 +410,11 @@ class Installed:
 def install_listing(
     *, buyer: Tenant, listing: Listing, version_number: int | None = None
 ) -> Installed:
-    """Copy a version (the latest by default) into ``buyer``'s schema: active bank questions
-    under *Marketplace / <title>* and, for exam and interview templates, an exam published as
-    its first version. Idempotent (installing again changes nothing; ``update_installation``
-    moves to a newer version) and all-or-nothing."""
+    """Copy a version (the latest by default) into ``buyer``'s schema: for exam and question
+    bank listings, active bank questions under *Marketplace / <title>* (and an exam published
+    as its first version); for interview listings, an editable interview template that
+    records the listing and version it came from. Idempotent (installing again changes
+    nothing; ``update_installation`` moves to a newer version) and all-or-nothing."""
     with transaction.atomic():
         listing = visible_listing(tenant=buyer, listing_id=listing.pk)
         if listing.publisher_id != buyer.pk and listing.status != Listing.Status.PUBLISHED:
@@ -369,7 +426,9 @@ def install_listing(
         version = _version(listing, version_number)
         document = _checked(version)
         with schema_context(buyer.schema_name):
-            landed = _land(document=document, listing=listing, previous=None)
+            landed = _land(
+                document=document, listing=listing, version=version.number, previous=None
+            )
         installation = Installation.objects.create(
             buyer=buyer,
             listing=listing,
@@ -420,7 +479,9 @@ def update_installation(
     """Move the buyer's installation to a newer version (the latest by default): changed
     questions get a new bank version, added ones are created, removed ones retired, and the
     exam is rebuilt and published as a new exam version, so attempts on the old one are
-    untouched. Updating to the installed version changes nothing."""
+    untouched. An interview template is updated in place with what the publisher changed
+    (``land_template_document``); turns keep the text they asked. Updating to the installed
+    version changes nothing."""
     with transaction.atomic():
         listing = Listing.objects.filter(pk=listing.pk).first()
         if listing is None:
@@ -443,7 +504,9 @@ def update_installation(
             return Updated(installation=installation, diff=DocumentDiff(), changed=False)
         document = _checked(target)
         with schema_context(buyer.schema_name):
-            landed = _land(document=document, listing=listing, previous=installation)
+            landed = _land(
+                document=document, listing=listing, version=target.number, previous=installation
+            )
         for name, value in landed.items():
             setattr(installation, name, value)
         installation.version = target
@@ -470,9 +533,45 @@ def _pool_key(s_number: int, i_number: int) -> str:
     return f"{s_number}.{i_number}"
 
 
-def _land(*, document: dict[str, Any], listing: Listing, previous: Installation | None) -> dict:
+def _land(
+    *, document: dict[str, Any], listing: Listing, version: int, previous: Installation | None
+) -> dict:
     """Write ``document`` into the current (buyer's) schema; with ``previous``, over what an
     earlier version left. Returns the ids to record on the installation."""
+    if document["kind"] == "interview":
+        return _land_interview(
+            document=document, listing=listing, version=version, previous=previous
+        )
+    return _land_exam(document=document, listing=listing, previous=previous)
+
+
+def _land_interview(
+    *, document: dict[str, Any], listing: Listing, version: int, previous: Installation | None
+) -> dict:
+    """An interview template, found again by its provenance on update (``question_map``
+    names the template's questions by document ref)."""
+    from assessments.interviews.services import land_template_document
+
+    template = land_template_document(
+        document=document,
+        listing_id=listing.pk,
+        version=version,
+        old_document=previous.version.document if previous is not None else None,
+    )
+    return {
+        "exam_id": None,
+        "exam_version_number": None,
+        "category_id": None,
+        "question_map": dict(
+            template.questions.exclude(source_ref="").values_list("source_ref", "pk")
+        ),
+        "pool_categories": {},
+    }
+
+
+def _land_exam(
+    *, document: dict[str, Any], listing: Listing, previous: Installation | None
+) -> dict:
     from assessments import services as bank
     from assessments.exams import services as exams
     from assessments.exams.models import Exam
@@ -546,9 +645,15 @@ def _land(*, document: dict[str, Any], listing: Listing, previous: Installation 
             settings["pass_mark_percent"] = Decimal(str(settings["pass_mark_percent"]))
         exam = Exam.objects.filter(pk=exam_id).first() if exam_id else None
         if exam is None:
-            exam = exams.create_exam(
-                by=None, title=document["title"], description=document["description"], **settings
-            )
+            try:
+                exam = exams.create_exam(
+                    by=None,
+                    title=document["title"],
+                    description=document["description"],
+                    **settings,
+                )
+            except exams.ExamError as error:  # e.g. the plan's exam limit, with its message
+                raise MarketplaceError(error.errors, code="exam_refused") from None
         else:
             exam = exams.update_exam(
                 exam=exam,

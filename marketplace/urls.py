@@ -10,6 +10,5 @@ urlpatterns = [
     path("", views.catalogue_page, name="catalogue"),
     path("api/listings/", views.catalogue_json, name="catalogue_json"),
     path("api/listings/<slug:slug>/", views.listing_json, name="listing_json"),
-    path("checkout/<str:session_id>/", views.local_checkout, name="local_checkout"),
     path("<slug:slug>/", views.listing_page, name="listing"),
 ]

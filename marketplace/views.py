@@ -1,5 +1,5 @@
 """The catalogue on the platform site (public urlconf, ``/marketplace/``): browse, search, a
-listing's page with its preview and reviews, the same as JSON, and the offline checkout.
+listing's page with its preview and reviews, and the same as JSON.
 
 Everything here reads through ``selectors.public_listing``: a visitor sees what the catalogue
 shows (metadata, sample questions without answer keys, published reviews) and never a
@@ -9,13 +9,12 @@ version's document. Installing and buying happen in a portal's admin, never here
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
-from marketplace import payments, selectors
-from marketplace.models import Listing, Purchase
-from marketplace.services import MarketplaceError
+from marketplace import selectors
+from marketplace.models import Listing
 
 PAGE_SIZE = 24
 FILTERS = ("query", "subject", "tag", "level", "language", "kind", "price", "min_rating", "sort")
@@ -79,34 +78,3 @@ def listing_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def listing_json(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse(selectors.public_listing(_published(slug), detail=True))
-
-
-@require_http_methods(["GET", "POST"])
-def local_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
-    """The offline confirmation page of a purchase (only while billing runs on the local
-    Stripe double and its gateway has no one-off payments). Reached by an unguessable id."""
-    if not payments.local_checkout_enabled():
-        raise Http404("No such checkout")
-    purchase = (
-        Purchase.objects.select_related("listing", "buyer")
-        .filter(checkout_session_id=session_id, provider=payments.LocalConfirmationProvider.name)
-        .first()
-    )
-    if purchase is None:
-        raise Http404("No such checkout")
-    if request.method == "POST" and purchase.status == Purchase.Status.PENDING:
-        try:
-            payments.confirm_local_checkout(session_id=session_id)
-        except MarketplaceError as error:
-            raise Http404(str(error)) from None
-        # Back to the buyer's portal, to the address the purchase was started with (never
-        # one taken from this request: no open redirect).
-        return HttpResponseRedirect(purchase.success_url or request.path)
-    return TemplateResponse(
-        request,
-        "marketplace/checkout.html",
-        {
-            "purchase": purchase,
-            "total": f"{purchase.amount / 100:,.2f} {purchase.currency.upper()}",
-        },
-    )

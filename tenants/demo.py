@@ -259,7 +259,7 @@ def seed_demo() -> list[str]:
 def _seed_users(portal: DemoPortal) -> list[str]:
     from allauth.account.models import EmailAddress
 
-    from tenants.access.permissions import assign_role
+    from tenants.access.services import grant_role
 
     User = get_user_model()
     created = []
@@ -277,7 +277,8 @@ def _seed_users(portal: DemoPortal) -> list[str]:
         if made or not user.has_usable_password():
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        assign_role(
+        # Through the service, so a demo candidate holds a seat like any other.
+        grant_role(
             user=user, role={"admin": "admin", "teacher": "author"}.get(demo.role, "candidate")
         )
         if demo.role == "teacher":

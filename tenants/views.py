@@ -37,8 +37,9 @@ def healthz(request):
     return JsonResponse(body, status=200 if state.current else 503)
 
 
-#: Media folders never served over HTTP (uploaded import files wait there for their job).
-PRIVATE_PREFIXES = ("imports/",)
+#: Media folders never served over HTTP: uploaded import files wait there for their job;
+#: webcam snapshots are shown to proctors only, through a permission-checked view.
+PRIVATE_PREFIXES = ("imports/", "proctoring/")
 
 
 @require_GET

@@ -267,7 +267,7 @@ def test_interview_analysis_finds_star_parts(provider):
     assert feedback.words_per_minute == pytest.approx(113.3)
     assert feedback.specificity >= 0.6
     assert feedback.suggestion and feedback.follow_up_question.endswith("?")
-    assert feedback.usage.prompt_version == "offline-interview-rules@1"
+    assert feedback.usage.prompt_version == "offline-interview-rules@2"
 
 
 def test_interview_analysis_names_the_missing_result(provider):

@@ -8,8 +8,19 @@ from django.test import Client
 
 from assessments.services import create_question
 from tenants.access.api_keys import ApiKeyError, create_api_key, revoke
+from tests.conftest import put_on_plan
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_portals(two_portals):
+    """API access is a plan feature (Pro and up): both portals are on Pro here; Free portals
+    are refused in tests/test_entitlements.py."""
+    for portal in two_portals:
+        put_on_plan(portal, "pro")
+    return two_portals
+
 
 SINGLE = {
     "options": [

@@ -287,6 +287,26 @@ def test_answers_saved_then_summary_submit_and_immediate_results(portal):
     assert (late.status_code, late.json()["error"]) == (409, "closed")
 
 
+def test_a_portal_turning_read_only_mid_exam_lets_the_attempt_finish_but_starts_none(portal):
+    from billing.models import Plan, Subscription
+
+    exam = build_exam(portal)
+    client = client_for(portal, make_user(portal, "cand@alpha.test"))
+    attempt_id = start(client, exam.pk)
+    late = client_for(portal, make_user(portal, "late@alpha.test"))
+    Subscription.objects.create(
+        tenant=portal.tenant, plan=Plan.objects.get(code="starter"), status="canceled", seats=5
+    )
+    refused = late.post(f"/exam/{exam.pk}/start/")
+    connection.set_schema_to_public()
+    assert refused.status_code == 403 and b"data-read-only" in refused.content
+    submitted = client.post(f"/exam/attempt/{attempt_id}/submit/", {"confirm": "1"})
+    connection.set_schema_to_public()
+    assert submitted.status_code == 302
+    with portal.activate():
+        assert list(Attempt.objects.values_list("status", flat=True)) == ["submitted"]
+
+
 def test_results_follow_the_release_policy_manual(portal):
     exam = build_exam(portal, results_release="manual")
     candidate = make_user(portal, "cand@alpha.test")

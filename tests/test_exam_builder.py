@@ -24,6 +24,7 @@ from assessments.models import (
     SectionItem,
 )
 from tenants.access.permissions import assign_role
+from tests.conftest import put_on_plan
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -280,6 +281,7 @@ def test_an_author_builds_a_forty_question_exam_by_hand_and_by_pools_and_publish
     versions = page_text(client.get(f"{base}/versions/"))
     assert "Version 1" in versions and "Version 2" in versions
 
+    put_on_plan(portal, "pro")  # eleven exams: beyond the Free plan's 3
     with portal.activate():
         for n in range(10):  # the list's query count does not grow with the exams
             services.create_exam(by=author, title=f"Other exam {n}")

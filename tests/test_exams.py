@@ -24,6 +24,7 @@ from assessments.models import (
     SectionItem,
 )
 from tenants.access.permissions import assign_role, grant_object_permission
+from tests.conftest import put_on_plan
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -166,6 +167,8 @@ def test_a_forty_question_exam_is_published_as_a_frozen_version(make_portal):
                 "grace_seconds": 30,
                 "overdue_policy": "auto_submit",
                 "ip_allowlist": "",
+                "webcam_proctoring": False,
+                "webcam_interval_seconds": 60,
             },
             "sections": [
                 {
@@ -572,7 +575,12 @@ def test_a_grant_on_one_exam_lets_a_grader_see_that_exam_only(two_portals):
 
 
 def same_id_exams(a, b) -> tuple[Exam, Exam]:
-    """A published exam in each portal with the same id (sequences differ between schemas)."""
+    """A published exam in each portal with the same id (sequences differ between schemas).
+
+    Fillers are made until the ids meet, more than the Free plan's 3 exams: both are on Pro.
+    """
+    for portal in (a, b):
+        put_on_plan(portal, "pro")
     exams = {}
     for portal in (a, b):
         with portal.activate():

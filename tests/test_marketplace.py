@@ -88,6 +88,36 @@ def make_exam(portal, *, title="Statistics mock", pool: bool = False) -> Exam:
     return exam
 
 
+def make_interview_template(portal, *, title="Data scientist interview"):
+    """An interview template authored in ``portal`` (two questions)."""
+    from assessments.interviews.models import InterviewTemplate, TemplateQuestion
+
+    with portal.activate():
+        template = InterviewTemplate.objects.create(
+            title=title,
+            industry="technology",
+            role="Data scientist",
+            competencies="Communication\nModelling",
+        )
+        TemplateQuestion.objects.create(
+            template=template,
+            sort_order=0,
+            kind="behavioural",
+            competency="Communication",
+            prompt="Tell me about a time you explained a model to a sceptical manager.",
+        )
+        TemplateQuestion.objects.create(
+            template=template,
+            sort_order=1,
+            kind="technical",
+            competency="Modelling",
+            prompt="How do you detect overfitting?",
+            ideal_answer_notes="Validation gap, cross-validation, learning curves.",
+        )
+    connection.set_schema_to_public()
+    return template
+
+
 def make_three(make_portal):
     """A publisher (press), a buyer (uni) and a non-buyer (acme)."""
     press = make_portal("press", "Quill Press", "publisher")
@@ -252,13 +282,16 @@ def test_catalogue_search_filters_and_sorting(three):
     press, uni, acme = three
     grant_selling(press.tenant)
     free = publish(press)
-    paid = publish(
-        press,
+    paid = services.create_listing(
+        publisher=press.tenant,
         title="Data Science Interview Pack",
         kind="interview",
         price_model="one_off",
         price_amount=4900,
         level="professional",
+    )
+    services.publish_version(
+        publisher=press.tenant, listing=paid, template_id=make_interview_template(press).pk
     )
     Listing.objects.filter(pk=paid.pk).update(
         subject="Data science",
@@ -382,7 +415,14 @@ def test_listing_versions_are_immutable(three):
         ListingVersion.objects.filter(pk=version.pk).update(release_notes="x")
 
 
-# -- buying (offline, through the local confirmation) --------------------------------------
+# -- buying (offline, through Checkout on the local Stripe double) --------------------------
+
+
+def pay_on_the_double(session_id: str) -> None:
+    """What the buyer's "Pay" on the double's hosted Checkout page does."""
+    from billing.stripe_double import store
+
+    store.complete_checkout_session(session_id)
 
 
 def buy(buyer, listing, seats=1):
@@ -393,7 +433,8 @@ def buy(buyer, listing, seats=1):
         success_url="http://uni.localhost/cms/marketplace/",
         cancel_url="http://uni.localhost/cms/marketplace/",
     )
-    payments.confirm_local_checkout(session_id=started.purchase.checkout_session_id)
+    pay_on_the_double(started.purchase.checkout_session_id)
+    payments.complete_purchase(session_id=started.purchase.checkout_session_id)
     return Purchase.objects.get(pk=started.purchase.pk)
 
 
@@ -410,7 +451,7 @@ def test_a_paid_listing_needs_a_purchase_before_install(three):
         buyer=uni.tenant, listing=listing, success_url="http://x/", cancel_url="http://x/"
     )
     assert started.checkout_url == (
-        f"http://localhost:8000/marketplace/checkout/{started.purchase.checkout_session_id}/"
+        f"http://localhost:8000/_stripe/checkout/{started.purchase.checkout_session_id}/"
     )
     # pending: still no licence, and completing without payment does nothing
     assert (
@@ -418,12 +459,14 @@ def test_a_paid_listing_needs_a_purchase_before_install(three):
         == "pending"
     )
     assert not Licence.objects.exists()
-    payments.confirm_local_checkout(session_id=started.purchase.checkout_session_id)
+    pay_on_the_double(started.purchase.checkout_session_id)
+    payments.complete_purchase(session_id=started.purchase.checkout_session_id)
     purchase = Purchase.objects.get()
     assert (purchase.status, purchase.amount, purchase.platform_fee) == ("paid", 4900, 735)
     assert purchase.publisher_share == 4165
-    # a second confirmation (a retried webhook) changes nothing
-    payments.confirm_local_checkout(session_id=purchase.checkout_session_id)
+    assert purchase.payment_intent_id.startswith("pi_")
+    # a second completion (a retried webhook) changes nothing
+    payments.complete_purchase(session_id=purchase.checkout_session_id)
     assert Licence.objects.get().source == Licence.Source.PURCHASE
     assert services.install_listing(buyer=uni.tenant, listing=listing).created
     # the non-buyer still cannot install
@@ -457,8 +500,11 @@ def test_per_seat_licences_count_seats_and_the_fee_is_configurable(three, settin
     )
     assert report.fee_percent == "10"
     with pytest.raises(MarketplaceError) as refused:
-        payments.transfer_payouts(publisher=press.tenant, destination_account="acct_1")
-    assert refused.value.code == "payouts_unavailable"
+        payments.pay_out(publisher=press.tenant)
+    assert (refused.value.code, str(refused.value)) == (
+        "payouts_unavailable",
+        "Set up payouts first.",
+    )
 
 
 def test_the_platform_fee_defaults_to_fifteen_percent_rounded():

@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 
 from assessments.exams.models import Exam
+from assessments.interviews.models import InterviewTemplate
+from assessments.interviews.selectors import practice_templates
 from marketplace.demo import play_marketplace_story, seed_marketplace
 from marketplace.models import Installation, Licence, Listing, Purchase
 
@@ -35,6 +37,8 @@ def test_demo_seed_and_story_are_idempotent(make_portal):
         "uni: bought and installed the Data Science Interview Pack",
         "press: published version 2 of the mock exam",
         "uni: updated the mock exam to version 2 (a new exam version)",
+        "press: published version 2 of the Data Science Interview Pack",
+        "uni: updated the Data Science Interview Pack to version 2",
     ]
     assert play_marketplace_story() == []
     assert Purchase.objects.get().status == "paid"
@@ -44,4 +48,18 @@ def test_demo_seed_and_story_are_idempotent(make_portal):
     with uni.activate():
         exam = Exam.objects.get(pk=mock.exam_id)
         assert exam.time_limit_minutes == 35 and exam.versions.count() == 2
+    connection.set_schema_to_public()
+    # The pack is an interview template in uni's schema, at version 2, open for practice.
+    installed = Installation.objects.get(listing=pack)
+    assert (installed.version.number, installed.exam_id) == (2, None)
+    with uni.activate():
+        template = InterviewTemplate.objects.get(source_listing_id=pack.pk)
+        assert (template.title, template.role, template.source_version) == (
+            "Data Science Interview Pack",
+            "Data scientist",
+            2,
+        )
+        prompts = list(template.questions.values_list("prompt", flat=True))
+        assert len(prompts) == 5 and prompts[0].endswith("what you would do about it.")
+        assert template in practice_templates()
     connection.set_schema_to_public()

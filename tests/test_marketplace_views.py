@@ -1,6 +1,7 @@
-"""Marketplace over HTTP: the platform catalogue and its JSON, the offline checkout, the
-portal admin under /cms/marketplace/ (hooks of a shared app on tenant hosts), platform
-moderation in Django's admin, and the access rules with publisher, buyer and non-buyer."""
+"""Marketplace over HTTP: the platform catalogue and its JSON, buying through the local Stripe
+double's Checkout, the portal admin under /cms/marketplace/ (hooks of a shared app on tenant
+hosts), platform moderation in Django's admin, and the access rules with publisher, buyer and
+non-buyer."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def test_only_portal_admins_install(three):
     assert client.get("/cms/marketplace/").status_code in (302, 403)
 
 
-def test_buying_offline_through_checkout_then_installing(three):
+def test_buying_offline_through_checkout_then_installing(three, django_capture_on_commit_callbacks):
     press, uni, acme = three
     listing = publish(press, price_model="one_off", price_amount=4900)
     uni.login_admin()
@@ -104,22 +105,23 @@ def test_buying_offline_through_checkout_then_installing(three):
     response = uni.client.post(f"/cms/marketplace/listing/{listing.pk}/buy/")
     assert response.status_code == 302
     purchase = Purchase.objects.get()
-    assert response["Location"] == (
-        f"http://localhost:8000/marketplace/checkout/{purchase.checkout_session_id}/"
-    )
-    checkout = platform().get(f"/marketplace/checkout/{purchase.checkout_session_id}/")
-    assert checkout.status_code == 200 and b"49.00 USD" in checkout.content
-    paid = platform().post(f"/marketplace/checkout/{purchase.checkout_session_id}/")
+    checkout = f"/_stripe/checkout/{purchase.checkout_session_id}/"
+    assert response["Location"] == f"http://localhost:8000{checkout}"
+    page = platform().get(checkout)
+    assert page.status_code == 200 and b"<td data-total>49.00 USD</td>" in page.content
+    with django_capture_on_commit_callbacks(execute=True):  # the webhook, after commit
+        paid = platform().post(checkout)
     assert paid.status_code == 302
     assert paid["Location"] == (
         f"http://{uni.domain}/cms/marketplace/purchases/return/"
         f"?session_id={purchase.checkout_session_id}"
     )
+    assert Licence.objects.get(buyer=uni.tenant).source == "purchase"  # the webhook's work
     back = uni.client.get(
         f"/cms/marketplace/purchases/return/?session_id={purchase.checkout_session_id}"
     )
     assert back.status_code == 302
-    assert Licence.objects.get(buyer=uni.tenant).source == "purchase"
+    assert Licence.objects.filter(buyer=uni.tenant).count() == 1
     uni.client.post(f"/cms/marketplace/listing/{listing.pk}/install/")
     assert Installation.objects.filter(buyer=uni.tenant).exists()
     # the non-buyer: its admin's install and update requests change nothing
@@ -135,7 +137,10 @@ def test_buying_offline_through_checkout_then_installing(three):
     with acme.activate():
         assert Exam.objects.count() == 0
     connection.set_schema_to_public()
-    assert platform().get("/marketplace/checkout/mpcs_unknown/").status_code == 404
+    assert platform().get("/_stripe/checkout/cs_test_unknown/").status_code == 404
+    assert (
+        platform().get(f"/marketplace/checkout/{purchase.checkout_session_id}/").status_code == 404
+    )
 
 
 def test_update_page_shows_the_diff_and_applies_it(three):

@@ -32,7 +32,7 @@ from tenants.sso import crypto, services
 from tenants.sso.adapter import SocialAccountAdapter
 from tenants.sso.models import IdentityProvider
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, put_on_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,19 @@ SAML_SSO_URL = "https://idp.northfield.test/saml/sso"
 
 
 # --- Fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_portal(make_portal):
+    """Single sign-on is a plan feature (Pro and up): the portals here are on Pro; what a
+    portal without it sees and may do is in tests/test_entitlements.py."""
+
+    def on_pro(*args, **kwargs):
+        portal = make_portal(*args, **kwargs)
+        put_on_plan(portal, "pro")
+        return portal
+
+    return on_pro
 
 
 @pytest.fixture(autouse=True)
@@ -709,3 +722,49 @@ def test_only_the_tenant_admin_manages_providers(two_portals):
 
     a.login_admin()
     assert b"/cms/sso/" in a.client.get("/cms/").content
+
+
+# --- Joining through SSO ---------------------------------------------------------------------
+
+
+def _first_sso_sign_in(portal, email: str):
+    """What allauth does when an identity provider vouches for a person new to the portal."""
+    from allauth.socialaccount.models import SocialAccount, SocialLogin
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/accounts/oidc/northfield/login/callback/")
+    request.tenant = portal.tenant
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    login = SocialLogin(
+        user=get_user_model()(email=email),
+        account=SocialAccount(provider="openid_connect", uid=f"sub-{email}"),
+    )
+    return SocialAccountAdapter(request).save_user(request, login), request
+
+
+def test_a_person_joining_through_sso_is_a_candidate_with_a_seat_or_refused_when_full(
+    make_portal,
+):
+    from allauth.core.exceptions import ImmediateHttpResponse
+    from allauth.socialaccount.models import SocialAccount
+
+    from billing.models import SeatAssignment, Subscription
+    from tenants.access.permissions import has_role
+
+    portal = make_portal("alpha")
+    Subscription.objects.filter(tenant=portal.tenant).update(seats=1)
+    with portal.activate():
+        user, _ = _first_sso_sign_in(portal, "first@alpha.test")
+        assert has_role(user, "candidate")
+        with pytest.raises(ImmediateHttpResponse) as refused:
+            _first_sso_sign_in(portal, "second@alpha.test")
+        assert refused.value.response["Location"] == "/accounts/login/"
+        # Nothing of the refused person is kept: no account, no SSO link.
+        assert not get_user_model().objects.filter(email="second@alpha.test").exists()
+        assert not SocialAccount.objects.filter(uid="sub-second@alpha.test").exists()
+    connection.set_schema_to_public()
+    seats = SeatAssignment.objects.counted(portal.tenant.pk).values_list("email", "source")
+    assert list(seats) == [("first@alpha.test", "signup")]

@@ -13,8 +13,9 @@ which evidence it used:
   numbers preferred), turned into cloze, true/false, short-answer, single-choice and numeric
   drafts whose keys and explanations are the source's own words; distractors are other key
   terms of the same text. Without a source text, essay prompts with a generic rubric.
-- ``analyse_interview_answer``: STAR parts by cue phrases plus similarity to prototype
-  sentences, specificity (numbers, concrete action verbs, named tools), filler words, pace.
+- ``analyse_interview_answer``: STAR parts by ``assessments.interviews.star`` (the one
+  detector, measured on a labelled set), specificity (numbers, concrete action verbs, named
+  tools), filler words, pace.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ PROMPT_VERSIONS = {
     "embed": "offline-embed@1",
     "grade": "offline-grade-rules@1",
     "generate": "offline-generate-rules@1",
-    "interview": "offline-interview-rules@1",
+    "interview": "offline-interview-rules@2",
 }
 
 # Cosine similarities of this model: paraphrases ~0.6-0.9, same topic ~0.3-0.5, unrelated <0.2.
@@ -250,7 +251,7 @@ class OfflineProvider:
     def analyse_interview_answer(self, request: InterviewAnswerRequest) -> InterviewFeedback:
         from .offline_interview import analyse
 
-        return analyse(request, self, usage=self._usage("interview"))
+        return analyse(request, usage=self._usage("interview"))
 
     def _usage(self, task: str) -> Usage:
         return Usage(provider=self.name, model=MODEL_NAME, prompt_version=PROMPT_VERSIONS[task])

@@ -1,9 +1,10 @@
 """Offline feedback on a spoken interview answer (a transcript), by rules a candidate can
 read: STAR parts, specificity, filler words, pace, one suggestion and a follow-up question.
 
-A sentence belongs to a STAR part when it holds one of the part's cue phrases, or when its
-embedding is close to the part's prototype sentences (so "Our biggest client was about to
-leave" counts as a situation without any cue). Each sentence goes to its best part.
+The STAR parts come from ``assessments.interviews.star``, Viva's one STAR detector (measured
+on ``tests/fixtures/interviews/star_answers.json``): an earlier cue-plus-embedding detector
+here scored lower on that set (recall 0.57-0.92 against 0.95-1.00) and adding the
+embedding prototypes to the rules found nothing the rules missed, so only the rules remain.
 """
 
 from __future__ import annotations
@@ -11,62 +12,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from assessments.interviews.star import PARTS, detect_star
+
 from . import text as tx
 from .base import InterviewAnswerRequest, InterviewFeedback, StarPart, Usage
-
-PARTS = ("situation", "task", "action", "result")
-
-CUES = {
-    "situation": (
-        r"\b(when i was|at my (previous|last|current|old)|in my (previous|last|current) "
-        r"(job|role|position|team)|i was working|i worked (at|as|on)|we had|there was|"
-        r"there were|our team|the team was|last (year|summer|semester)|a few (years|months) "
-        r"ago|back in|during my|while i was|the situation|the context|the company was)\b"
-    ),
-    "task": (
-        r"\b(my (task|job|role|goal|responsibility|objective) was|i was (responsible|asked|"
-        r"tasked|expected)|i (needed|had) to|we (needed|had) to|the (goal|challenge|problem|"
-        r"objective|task) was|i was in charge|it was up to me|my aim was)\b"
-    ),
-    "action": (
-        r"\b(i (decided|started|built|created|designed|organi[sz]ed|led|set up|wrote|"
-        r"implemented|talked|spoke|met|analy[sz]ed|proposed|introduced|automated|reached out|"
-        r"scheduled|trained|negotiated|prioriti[sz]ed|rewrote|tested|called|asked|used|"
-        r"developed|coordinated|mapped|split|delegated|investigated|focused)|so i|then i|"
-        r"first,? i|next,? i|after that,? i)\b"
-    ),
-    "result": (
-        r"\b(as a result|in the end|eventually|the result|the outcome|which (led|resulted)|"
-        r"resulted in|this (led|meant)|we (achieved|reduced|increased|saved|delivered|won|"
-        r"cut|improved|shipped|launched|finished)|(increased|reduced|improved|saved|cut) "
-        r"\w+|on time|ahead of schedule|i learned|we learned|the client (was|renewed)|"
-        r"\d+ ?(%|percent))"
-    ),
-}
-
-PROTOTYPES = {
-    "situation": [
-        "At my previous job our team was facing a difficult deadline.",
-        "Last year I worked at a small company where customers kept complaining.",
-        "The project was behind schedule and the client was unhappy.",
-    ],
-    "task": [
-        "My responsibility was to fix the problem before the release.",
-        "I was asked to lead the team and deliver the report on time.",
-        "The goal was to reduce the number of complaints.",
-    ],
-    "action": [
-        "I organised a meeting, analysed the data and built a new process.",
-        "I talked to each person, set priorities and automated the tests.",
-        "First I investigated the cause, then I wrote a plan and trained the team.",
-    ],
-    "result": [
-        "As a result, we delivered on time and sales increased by twenty percent.",
-        "In the end the client renewed the contract and complaints dropped.",
-        "The outcome was a faster process and I learned to communicate earlier.",
-    ],
-}
-PROTOTYPE_THRESHOLD = 0.55
 
 _ACTION_VERBS_WORDS = """
     analysed analyzed automated built coordinated created cut decided delegated
@@ -99,12 +48,12 @@ FILLERS = {
 }
 
 
-def analyse(request: InterviewAnswerRequest, provider, *, usage: Usage) -> InterviewFeedback:
+def analyse(request: InterviewAnswerRequest, *, usage: Usage) -> InterviewFeedback:
     answer = (request.answer or "").strip()
     sentences = tx.sentences(answer)
     word_list = tx.words(answer)
     words = len(word_list)
-    star = _star(sentences, provider)
+    star = _star(answer)
     specificity = _specificity(answer, sentences)
     fillers = _fillers(answer)
     wpm = None
@@ -122,27 +71,9 @@ def analyse(request: InterviewAnswerRequest, provider, *, usage: Usage) -> Inter
     )
 
 
-def _star(sentences: list[str], provider) -> tuple[StarPart, ...]:
-    if not sentences:
-        return tuple(StarPart(part, False) for part in PARTS)
-    prototypes = [(part, text) for part in PARTS for text in PROTOTYPES[part]]
-    matrix = provider.vectors(sentences + [text for _, text in prototypes])
-    sentence_vectors, prototype_vectors = matrix[: len(sentences)], matrix[len(sentences) :]
-    similarities = sentence_vectors @ prototype_vectors.T
-    assigned: dict[str, list[str]] = {part: [] for part in PARTS}
-    for index, sentence in enumerate(sentences):
-        lowered = sentence.lower()
-        scores = {}
-        for part in PARTS:
-            columns = [i for i, (p, _) in enumerate(prototypes) if p == part]
-            semantic = float(max(similarities[index, columns]))
-            cue = 1.0 if re.search(CUES[part], lowered) else 0.0
-            scores[part] = cue + semantic
-        best = max(PARTS, key=lambda p: (scores[p], -PARTS.index(p)))
-        has_cue = scores[best] >= 1.0
-        if has_cue or scores[best] >= PROTOTYPE_THRESHOLD:
-            assigned[best].append(sentence)
-    return tuple(StarPart(part, bool(assigned[part]), tuple(assigned[part])) for part in PARTS)
+def _star(answer: str) -> tuple[StarPart, ...]:
+    found = detect_star(answer)
+    return tuple(StarPart(part, found.present(part), found.parts[part]) for part in PARTS)
 
 
 def _specificity(answer: str, sentences: list[str]) -> float:

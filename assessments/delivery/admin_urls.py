@@ -10,6 +10,7 @@ proctor_patterns = (
     [
         path("", admin_views.proctor_list, name="list"),
         path("attempt/<int:attempt_id>/", admin_views.proctor_detail, name="detail"),
+        path("snapshot/<int:snapshot_id>/", admin_views.proctor_snapshot, name="snapshot"),
         path(
             "attempt/<int:attempt_id>/<slug:action>/",
             admin_views.proctor_action,

@@ -1,8 +1,10 @@
 """Exam delivery in the portal's Wagtail admin: the proctor's live view and manual grading.
 
-``/cms/proctor/`` — live attempts, one attempt's integrity timeline, and the proctor's actions
-(add time, close, release the session), each confirmed on a second page and audited by the
-service. Only users with ``delivery.proctor_attempt`` see any of it; anyone else gets 404.
+``/cms/proctor/`` — live attempts, one attempt's integrity timeline (with its webcam snapshots
+and the gaps between them), and the proctor's actions (add time, close, release the session),
+each confirmed on a second page and audited by the service. Snapshot images are served only
+here (``proctor_snapshot``), never by the public media view. Only users with
+``delivery.proctor_attempt`` see any of it; anyone else gets 404.
 
 ``/cms/grading/exam/<id>/`` and ``/cms/grading/attempt/<id>/`` — submitted attempts and their
 responses for graders of that exam (``user_can_grade_exam``); others get 404.
@@ -14,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, JSONNull, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -24,7 +26,7 @@ from assessments.bank.rendering import candidate_context
 from assessments.exams.models import Exam
 from assessments.exams.selectors import gradable_exam_or_404, user_can_grade_exam
 
-from . import selectors, services
+from . import proctoring, selectors, services
 from .forms import AddTimeForm, GradeForm
 from .models import Attempt, Response
 
@@ -95,8 +97,25 @@ def proctor_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "time_left": _time_left(attempt, now),
             "grace_ends": selectors.grace_ends(attempt),
             "add_time_form": AddTimeForm(),
+            "webcam": proctoring.webcam_timeline(attempt=attempt, now=now),
+            "webcam_not_in_plan": not attempt.captures_webcam
+            and proctoring.asks_for_webcam(attempt.version),
         },
     )
+
+
+def proctor_snapshot(request: HttpRequest, snapshot_id: int) -> FileResponse:
+    """One webcam image, for proctors of this portal only; never cached, never sniffed."""
+    snapshot = proctoring.snapshot_for_proctor_or_404(user=request.user, snapshot_id=snapshot_id)
+    try:
+        handle = snapshot.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("Not found") from exc
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 ACTIONS = {

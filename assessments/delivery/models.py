@@ -8,9 +8,13 @@ candidate's extra time, capped by the window close) and only a proctor moves it.
 A ``Response`` is one row per asked item, upserted by autosave: a write carries a per-attempt
 sequence number and lands only when it is higher than the stored one, so an old tab never
 overwrites a newer answer. ``IntegrityEvent`` is the append-only timeline a reviewer reads.
+``ProctoringSnapshot`` is one webcam image of an attempt, kept under the never-served
+``proctoring/`` media prefix and deleted after ``VIVA_PROCTORING_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -66,6 +70,12 @@ class Attempt(models.Model):
     results_released = models.BooleanField(
         default=False, help_text="Set when the exam's release policy lets the candidate see them."
     )
+    # Webcam proctoring, fixed at start: the interval is empty when nothing is captured (the
+    # version does not ask for it, or the portal's plan no longer includes it).
+    webcam_interval_seconds = models.PositiveIntegerField(null=True, blank=True)
+    webcam_consent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the candidate agreed to camera snapshots."
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -94,6 +104,10 @@ class Attempt(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.IN_PROGRESS
+
+    @property
+    def captures_webcam(self) -> bool:
+        return self.webcam_interval_seconds is not None
 
 
 class Response(models.Model):
@@ -143,6 +157,10 @@ class IntegrityEvent(models.Model):
         ONLINE = "online", "Back online"
         TIME_ADDED = "time_added", "Proctor added time"
         CLOSED_BY_PROCTOR = "closed_by_proctor", "Proctor closed the attempt"
+        CAMERA_ON = "camera_on", "Camera on"
+        CAMERA_OFF = "camera_off", "Camera stopped"
+        CAMERA_REFUSED = "camera_refused", "Camera refused or unavailable"
+        WEBCAM_NOT_IN_PLAN = "webcam_not_in_plan", "No webcam capture: not in the portal's plan"
 
     #: Kinds a candidate's browser may report; the rest are recorded by the server only.
     CLIENT_KINDS = frozenset(
@@ -155,6 +173,9 @@ class IntegrityEvent(models.Model):
             Kind.FULLSCREEN_EXIT,
             Kind.OFFLINE,
             Kind.ONLINE,
+            Kind.CAMERA_ON,
+            Kind.CAMERA_OFF,
+            Kind.CAMERA_REFUSED,
         }
     )
     #: Kinds shown as flags to a proctor or reviewer (the rest are context).
@@ -169,6 +190,8 @@ class IntegrityEvent(models.Model):
             Kind.DEVICE_CHANGE,
             Kind.NETWORK_REFUSED,
             Kind.SESSION_REFUSED,
+            Kind.CAMERA_OFF,
+            Kind.CAMERA_REFUSED,
         }
     )
 
@@ -188,3 +211,28 @@ class IntegrityEvent(models.Model):
     @property
     def is_flag(self) -> bool:
         return self.kind in self.FLAG_KINDS
+
+
+def snapshot_upload_path(instance: ProctoringSnapshot, filename: str) -> str:
+    """``proctoring/<attempt>/<random>.jpg`` in the tenant's media folder: a name nobody can
+    guess, under a prefix ``tenants.views.serve_media`` never serves."""
+    return f"proctoring/{instance.attempt_id}/{uuid.uuid4().hex}.jpg"
+
+
+class ProctoringSnapshot(models.Model):
+    """One webcam image of an attempt, as uploaded by the candidate's browser (a JPEG)."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="snapshots")
+    taken_at = models.DateTimeField(help_text="Server time the image was received.")
+    file = models.FileField(upload_to=snapshot_upload_path, max_length=200)
+    bytes = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["attempt", "taken_at", "id"]
+        indexes = [
+            models.Index(fields=["attempt", "taken_at"], name="delivery_snapshot_attempt"),
+            models.Index(fields=["taken_at"], name="delivery_snapshot_taken_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} snapshot {self.taken_at:%H:%M:%S}"

@@ -3,6 +3,8 @@
 An erased candidate's attempts stay (anonymised through the user row) so exam statistics
 keep their counts and scores, but where they sat is forgotten: IP, browser, session digest
 and the details of integrity events (which name addresses and browsers) are cleared.
+Webcam snapshots are images of the person: an erasure deletes them (rows and files), and an
+export lists each one (when it was taken, its size) with the consent the attempt recorded.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from django.dispatch import receiver
 
 from tenants.privacy.signals import collecting_personal_data, erasing_user
 
-from .models import Attempt, IntegrityEvent, Response
+from . import proctoring
+from .models import Attempt, IntegrityEvent, ProctoringSnapshot, Response
 
 
 @receiver(collecting_personal_data, dispatch_uid="delivery.export_attempts")
@@ -33,6 +36,7 @@ def export_attempts(sender: Any, user: Any, **kwargs: Any) -> dict:
                 "max_score": attempt.max_score,
                 "passed": attempt.passed,
                 "ip": attempt.ip,
+                "webcam_consent_at": attempt.webcam_consent_at,
                 "user_agent": attempt.user_agent,
                 "responses": list(
                     Response.objects.filter(attempt=attempt)
@@ -44,6 +48,13 @@ def export_attempts(sender: Any, user: Any, **kwargs: Any) -> dict:
                     .order_by("at", "pk")
                     .values("kind", "at", "detail")
                 ),
+                # Listed, not embedded: the export is JSON; the images stay with the portal's
+                # proctors until retention or erasure deletes them.
+                "webcam_snapshots": list(
+                    ProctoringSnapshot.objects.filter(attempt=attempt)
+                    .order_by("taken_at", "pk")
+                    .values("taken_at", "bytes")
+                ),
             }
             for attempt in attempts.order_by("started_at", "pk")
         ]
@@ -53,5 +64,6 @@ def export_attempts(sender: Any, user: Any, **kwargs: Any) -> dict:
 @receiver(erasing_user, dispatch_uid="delivery.erase_attempt_traces")
 def erase_attempt_traces(sender: Any, user: Any, **kwargs: Any) -> None:
     attempts = Attempt.objects.filter(user=user)
+    proctoring.delete_snapshots_of(user=user)
     IntegrityEvent.objects.filter(attempt__in=attempts).update(detail={})
     attempts.update(ip=None, user_agent="", session_key_hash="")

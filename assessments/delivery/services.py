@@ -27,6 +27,7 @@ from assessments.exams.selectors import effective_time_limit, effective_window
 from assessments.exams.services import draw_questions
 from assessments.questions import Grade, get_type
 from assessments.questions.base import money
+from marketplace.selectors import licence_allows_candidate
 from tenants.audit.models import AuditAction
 from tenants.audit.services import record_event
 
@@ -81,7 +82,8 @@ def start_attempt(*, exam: Exam, user: Any, client: Client, now: datetime | None
     """The candidate's open attempt at ``exam``, started now if there is none.
 
     Refuses (``DeliveryError``) when the candidate may not take the exam, it is not open for
-    them, their attempts are used up or their network is not allowed. The deadline is fixed
+    them, their attempts are used up, their network is not allowed or the exam came from a
+    marketplace licence whose seats are all taken by other candidates. The deadline is fixed
     here: start + time limit + the candidate's extra time, but never after the window closes.
     """
     now = now or timezone.now()
@@ -111,6 +113,9 @@ def start_attempt(*, exam: Exam, user: Any, client: Client, now: datetime | None
                 f"You have used all {settings['attempts_allowed']} of your attempts.",
                 code="no_attempts",
             )
+        seats = licence_allows_candidate(exam=exam, user=user)
+        if not seats.allowed:
+            raise DeliveryError(seats.message, code="no_seats")
         limit = effective_time_limit(exam=exam, user=user, version=version)
         deadline = now + timedelta(minutes=limit) if limit is not None else None
         if window.closes_at and (deadline is None or window.closes_at < deadline):

@@ -1,4 +1,6 @@
-"""Background work of exam delivery: the sweeper that closes overdue attempts."""
+"""Background work of exam delivery: the sweeper that closes overdue attempts, and the
+retention of webcam snapshots. Each runs in one tenant's schema; a ``*_for_all_tenants``
+task (Celery beat, public schema) sends one per live portal."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from django_tenants.utils import schema_context
 
 from tenants.models import Tenant
 
-from . import services
+from . import proctoring, services
 
 
 @shared_task(name="assessments.delivery.tasks.close_overdue_attempts")
@@ -19,6 +21,22 @@ def close_overdue_attempts() -> dict[str, int]:
 @shared_task(name="assessments.delivery.tasks.close_overdue_attempts_for_all_tenants")
 def close_overdue_attempts_for_all_tenants() -> int:
     """Periodic fan-out: one sweep per live portal, each in its own schema."""
+    return _fan_out(close_overdue_attempts)
+
+
+@shared_task(name="assessments.delivery.tasks.purge_expired_snapshots")
+def purge_expired_snapshots() -> int:
+    """Delete the task's tenant's webcam snapshots older than the retention setting."""
+    return proctoring.purge_expired_snapshots()
+
+
+@shared_task(name="assessments.delivery.tasks.purge_expired_snapshots_for_all_tenants")
+def purge_expired_snapshots_for_all_tenants() -> int:
+    """Periodic fan-out (daily): one retention pass per live portal, in its own schema."""
+    return _fan_out(purge_expired_snapshots)
+
+
+def _fan_out(task) -> int:
     schema_names = list(
         Tenant.objects.filter(status=Tenant.Status.ACTIVE)
         .exclude(kind=Tenant.Kind.PLATFORM)
@@ -26,5 +44,5 @@ def close_overdue_attempts_for_all_tenants() -> int:
     )
     for schema_name in schema_names:
         with schema_context(schema_name):
-            close_overdue_attempts.delay()
+            task.delay()
     return len(schema_names)

@@ -18,4 +18,5 @@ urlpatterns = [
     path("attempt/<int:attempt_id>/results/", views.results, name="results"),
     path("attempt/<int:attempt_id>/events/", views.events, name="events"),
     path("attempt/<int:attempt_id>/state/", views.state, name="state"),
+    path("attempt/<int:attempt_id>/snapshot/", views.snapshot, name="snapshot"),
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Max
@@ -31,7 +32,7 @@ from assessments.exams.selectors import effective_time_limit as time_limit_for
 from assessments.exams.selectors import effective_window, extra_time_minutes
 from assessments.html import sanitise_html
 
-from . import selectors, services
+from . import proctoring, selectors, services
 from .autosave import PATH as AUTOSAVE_PATH
 from .autosave import issue_token
 from .models import Attempt, Response
@@ -92,7 +93,8 @@ def exam_landing(request: HttpRequest, exam_id: int) -> HttpResponse:
     exam = selectors.exam_for_candidate_or_404(user=request.user, exam_id=exam_id)
     version = selectors.current_version(exam=exam)
     settings = version.snapshot["settings"]
-    return render(
+    webcam_interval = proctoring.capture_interval(version)
+    response = render(
         request,
         "assessments/delivery/landing.html",
         {
@@ -111,8 +113,18 @@ def exam_landing(request: HttpRequest, exam_id: int) -> HttpResponse:
             "past_attempts": [
                 a for a in selectors.attempts_of(exam=exam, user=request.user) if not a.is_open
             ],
+            "webcam_interval": webcam_interval,
+            "retention_days": django_settings.VIVA_PROCTORING_RETENTION_DAYS,
         },
     )
+    return _camera_policy(response, allowed=webcam_interval is not None)
+
+
+def _camera_policy(response: HttpResponse, *, allowed: bool) -> HttpResponse:
+    """The camera is allowed (this origin only) on the landing, player and summary pages of
+    an exam that captures it, and denied on those of every other exam."""
+    response["Permissions-Policy"] = "camera=(self)" if allowed else "camera=()"
+    return response
 
 
 @login_required
@@ -122,8 +134,11 @@ def start(request: HttpRequest, exam_id: int) -> HttpResponse:
     if not request.session.session_key:
         request.session.save()
     try:
-        attempt = services.start_attempt(
-            exam=exam, user=request.user, client=services.Client.of(request)
+        attempt = proctoring.start_attempt(
+            exam=exam,
+            user=request.user,
+            client=services.Client.of(request),
+            consent=request.POST.get("webcam_consent") == "yes",
         )
     except services.DeliveryError as error:
         messages.error(request, error.message)
@@ -173,7 +188,9 @@ def _player_config(request: HttpRequest, attempt: Attempt, mode: str) -> dict[st
             "summary": reverse("delivery:summary", args=[attempt.pk]),
             "results": reverse("delivery:results", args=[attempt.pk]),
             "player": reverse("delivery:player", args=[attempt.pk]),
+            "snapshot": reverse("delivery:snapshot", args=[attempt.pk]),
         },
+        "webcam_interval": attempt.webcam_interval_seconds,
     }
 
 
@@ -240,7 +257,7 @@ def player(request: HttpRequest, attempt_id: int) -> HttpResponse:
         }
         for item in attempt.items
     ]
-    return render(
+    response = render(
         request,
         "assessments/delivery/player.html",
         {
@@ -253,6 +270,7 @@ def player(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "config": _player_config(request, attempt, "player"),
         },
     )
+    return _camera_policy(response, allowed=attempt.captures_webcam)
 
 
 @login_required
@@ -300,7 +318,7 @@ def _summary_page(request: HttpRequest, attempt: Attempt, *, error: str = "") ->
                 "reachable": not attempt.sequential or item["position"] >= attempt.current_position,
             }
         )
-    return render(
+    response = render(
         request,
         "assessments/delivery/summary.html",
         {
@@ -314,6 +332,7 @@ def _summary_page(request: HttpRequest, attempt: Attempt, *, error: str = "") ->
         },
         status=400 if error else 200,
     )
+    return _camera_policy(response, allowed=attempt.captures_webcam)
 
 
 @login_required
@@ -440,6 +459,32 @@ def events(request: HttpRequest, attempt_id: int) -> HttpResponse:
     except services.DeliveryError as error:
         return _json_error(400, "bad_request", error.message)
     return JsonResponse({"stored": stored})
+
+
+@login_required
+@require_POST
+def snapshot(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """One webcam snapshot of the candidate's own open attempt: the body is the JPEG itself
+    (``Content-Type: image/jpeg``). Refusals are JSON with a 4xx status and store nothing."""
+    attempt = selectors.attempt_for_candidate_or_404(user=request.user, attempt_id=attempt_id)
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > proctoring.MAX_SNAPSHOT_BYTES:
+        limit = proctoring.MAX_SNAPSHOT_BYTES // 1024
+        return _json_error(413, "too_large", f"The snapshot is larger than {limit} KB.")
+    if int(declared) == 0:
+        return _json_error(400, "empty", "The snapshot is empty.")
+    if request.content_type != "image/jpeg":
+        return _json_error(415, "not_jpeg", "The snapshot must be sent as image/jpeg.")
+    try:
+        stored = proctoring.store_snapshot(attempt=attempt, data=request.body)
+    except proctoring.SnapshotError as error:
+        response = _json_error(error.status, error.code, error.message)
+        if error.retry_after:
+            response["Retry-After"] = str(error.retry_after)
+        return response
+    return JsonResponse(
+        {"stored": stored.pk, "next_in": attempt.webcam_interval_seconds}, status=201
+    )
 
 
 @login_required

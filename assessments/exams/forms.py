@@ -37,12 +37,22 @@ class ExamSettingsForm(forms.Form):
         self.fields["time_limit_minutes"].label = "Time limit (minutes)"
         self.fields["pass_mark_percent"].label = "Pass mark (%)"
         self.fields["grace_seconds"].label = "Grace (seconds)"
+        self.fields["webcam_proctoring"].label = "Webcam proctoring"
+        self.fields["webcam_interval_seconds"].label = "Snapshot interval (seconds)"
+        self.fields["webcam_interval_seconds"].required = False
+        self.fields[
+            "webcam_interval_seconds"
+        ].help_text = "Seconds between two webcam snapshots, from 30 to 300. Empty: 60."
         for field in self.fields.values():
             field.validators = []  # ranges are checked by services, in one list of messages
             if hasattr(field, "min_value"):
                 field.min_value = field.max_value = None
                 field.widget.attrs.pop("min", None)
                 field.widget.attrs.pop("max", None)
+
+    def clean_webcam_interval_seconds(self) -> int:
+        value = self.cleaned_data.get("webcam_interval_seconds")
+        return Exam._meta.get_field("webcam_interval_seconds").default if value is None else value
 
     @classmethod
     def initial_for(cls, exam: Exam) -> dict:

@@ -96,6 +96,15 @@ class Exam(models.Model):
         help_text="Networks the exam may be taken from, one per line (e.g. 10.1.0.0/16). "
         "Empty: anywhere.",
     )
+    # Webcam proctoring (a plan feature): the candidate's browser uploads a small snapshot
+    # every ``webcam_interval_seconds`` (see ``assessments.delivery.proctoring``).
+    webcam_proctoring = models.BooleanField(
+        default=False,
+        help_text="Candidates agree to camera snapshots before they start; proctors see them.",
+    )
+    webcam_interval_seconds = models.PositiveIntegerField(
+        default=60, help_text="Seconds between two snapshots, from 30 to 300."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

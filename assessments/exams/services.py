@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -28,6 +28,8 @@ from assessments.models import Category, Question, QuestionVersion
 from assessments.questions import get_type
 from assessments.questions.base import decimal_text
 from assessments.selectors import category_path, search_questions
+from billing import entitlements
+from tenants.selectors import current_tenant
 
 from .models import Cohort, Exam, ExamAssignment, ExamSection, ExamVersion, SectionItem
 
@@ -46,8 +48,13 @@ SETTINGS_FIELDS = (
     "grace_seconds",
     "overdue_policy",
     "ip_allowlist",
+    "webcam_proctoring",
+    "webcam_interval_seconds",
 )
 EDITABLE_FIELDS = ("title", "description", *SETTINGS_FIELDS)
+
+#: Seconds between two webcam snapshots an author may choose (inclusive).
+WEBCAM_INTERVAL_RANGE = (30, 300)
 
 #: Version of the layout of ``ExamVersion.snapshot``; readers check it.
 SNAPSHOT_SCHEMA = 1
@@ -65,14 +72,36 @@ class ExamError(ValueError):
 
 
 def create_exam(*, by: Any, title: str, description: str = "", **settings: Any) -> Exam:
-    """A new draft exam; ``settings`` are any of ``SETTINGS_FIELDS`` (defaults otherwise)."""
+    """A new draft exam; ``settings`` are any of ``SETTINGS_FIELDS`` (defaults otherwise).
+
+    The only place exams are made (builder, marketplace install, demo), so the plan's exam
+    limit is enforced here: beyond it, ``ExamError`` carries the upgrade message.
+    """
     _refuse_unknown(settings)
     exam = Exam(created_by=by)
     values = _clean_exam(exam, {"title": title, "description": description, **settings})
     for name, value in values.items():
         setattr(exam, name, value)
-    exam.save()
+    with transaction.atomic():
+        _claim_exam_allowance()
+        exam.save()
     return exam
+
+
+def _claim_exam_allowance() -> None:
+    """Refuse a new exam beyond the plan's limit (archived exams do not count).
+
+    A transaction-level advisory lock per schema serialises the count and the insert of
+    concurrent creations until commit, so two at once cannot both take the last exam.
+    """
+    tenant = current_tenant()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{tenant.schema_name}:exam-limit"]
+        )
+    allowance = entitlements.check(tenant, entitlements.EXAMS)
+    if not allowance.allowed:
+        raise ExamError(allowance.message)
 
 
 def update_exam(*, exam: Exam, by: Any, **changes: Any) -> Exam:
@@ -151,7 +180,7 @@ def _clean_exam(exam: Exam, values: dict) -> dict:
         errors.append("the pass mark must be a percentage from 0 to 100")
     else:
         cleaned["pass_mark_percent"] = mark.quantize(Decimal("0.01"))
-    for name in ("shuffle_questions", "shuffle_options"):
+    for name in ("shuffle_questions", "shuffle_options", "webcam_proctoring"):
         if not isinstance(cleaned[name], bool):
             errors.append(f"{name} must be true or false")
     for name, choices in (
@@ -163,9 +192,32 @@ def _clean_exam(exam: Exam, values: dict) -> dict:
         if cleaned[name] not in choices.values:
             errors.append(f"{name} must be one of {', '.join(choices.values)}")
     cleaned["ip_allowlist"] = _networks(cleaned["ip_allowlist"], errors)
+    _check_webcam(exam, cleaned, errors)
     if errors:
         raise ExamError(errors)
     return cleaned
+
+
+def _check_webcam(exam: Exam, cleaned: dict, errors: list[str]) -> None:
+    """The snapshot interval's range, and the plan's word on turning webcam proctoring on.
+
+    Only turning it *on* asks the plan: an exam that already has it keeps it after a
+    downgrade (so its other settings stay editable), and attempts started while the plan
+    lacks the feature run without capture (``delivery.proctoring.capture_interval``).
+    """
+    low, high = WEBCAM_INTERVAL_RANGE
+    interval = cleaned["webcam_interval_seconds"]
+    if not _whole(interval) or not low <= interval <= high:
+        errors.append(
+            f"the snapshot interval must be a whole number of seconds from {low} to {high}"
+        )
+    if cleaned["webcam_proctoring"] is True and not exam.webcam_proctoring:
+        from billing.entitlements import WEBCAM_PROCTORING, check
+        from tenants.selectors import current_tenant
+
+        answer = check(current_tenant(), WEBCAM_PROCTORING)
+        if not answer.allowed:
+            errors.append(answer.message)
 
 
 def _networks(value: Any, errors: list[str]) -> str:

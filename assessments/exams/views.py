@@ -26,6 +26,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from assessments.models import Question
 from assessments.selectors import category_path, search_questions
+from billing import entitlements
 from tenants.access.permissions import user_can
 
 from . import selectors, services
@@ -115,7 +116,12 @@ def exam_index(request: HttpRequest) -> HttpResponse:
 
 
 def exam_add(request: HttpRequest) -> HttpResponse:
+    """The new-exam form, with how many exams the plan leaves; when none is left, the upgrade
+    message instead of a form that could only be refused (``create_exam`` refuses too)."""
     _require(request, "assessments.add_exam")
+    allowance = entitlements.check(request.tenant, entitlements.EXAMS)
+    if not allowance.allowed:
+        return _render(request, "add.html", "New exam", allowance=allowance, form=None)
     form = ExamSettingsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -127,7 +133,9 @@ def exam_add(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Exam “{exam.title}” created. Add its sections next.")
             return redirect("exams:edit", exam_id=exam.pk)
     status = 400 if form.errors else 200
-    return _render(request, "settings.html", "New exam", status, form=form, exam=None)
+    return _render(
+        request, "add.html", "New exam", status, form=form, exam=None, allowance=allowance
+    )
 
 
 def exam_settings(request: HttpRequest, exam_id: int) -> HttpResponse:
@@ -475,6 +483,8 @@ SETTING_LABELS = {
     "proctoring_level": "Proctoring",
     "grace_seconds": "Grace (seconds)",
     "overdue_policy": "When time runs out",
+    "webcam_proctoring": "Webcam proctoring",
+    "webcam_interval_seconds": "Snapshot interval (seconds)",
 }
 
 

@@ -11,24 +11,30 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import Button
 
 from . import selectors, services
 from .forms import (
     FeedbackForm,
     InviteForm,
+    MarketplacePublishForm,
     PositionForm,
     RankingFilterForm,
+    RescheduleForm,
     ReviewForm,
     ScheduleForm,
     parse_rubric_lines,
@@ -142,7 +148,11 @@ def candidate_detail(request: HttpRequest, candidate_id: int) -> HttpResponse:
         schedule_form = ScheduleForm(reviewer_queryset=selectors.reviewer_choices())
         feedback_form = FeedbackForm(initial={"text": candidate.feedback})
     panels = [
-        (panel, selectors.visible_reviews(panel=panel, user=request.user))
+        (
+            panel,
+            selectors.visible_reviews(panel=panel, user=request.user),
+            _reschedule_form(panel) if manager and selectors.is_open(panel=panel) else None,
+        )
         for panel in candidate.panels.prefetch_related("reviewers")
     ]
     return TemplateResponse(
@@ -188,6 +198,69 @@ def schedule(request: HttpRequest, candidate_id: int) -> HttpResponse:
     else:
         messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
     return redirect(f"{NS}:candidate", candidate.pk)
+
+
+def _reschedule_form(panel) -> RescheduleForm:
+    local = panel.starts_at.astimezone(ZoneInfo(panel.timezone)).replace(tzinfo=None)
+    return RescheduleForm(
+        initial={
+            "starts_at": local.strftime("%Y-%m-%dT%H:%M"),
+            "tz_name": panel.timezone,
+            "duration_minutes": panel.duration_minutes,
+        },
+        prefix=f"panel{panel.pk}",
+    )
+
+
+@require_POST
+def reschedule(request: HttpRequest, panel_id: int) -> HttpResponse:
+    _require_manager(request)
+    panel = selectors.panel_or_404(user=request.user, panel_id=panel_id)
+    form = RescheduleForm(request.POST, prefix=f"panel{panel.pk}")
+    if form.is_valid():
+        data = form.cleaned_data
+        local = data["starts_at"]
+        if timezone.is_aware(local):
+            local = timezone.make_naive(local)
+        try:
+            services.reschedule_panel(
+                panel=panel,
+                starts_at=services.local_to_utc(local=local, tz_name=data["tz_name"]),
+                duration_minutes=data["duration_minutes"],
+                tz_name=data["tz_name"],
+            )
+        except services.InterviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Panel moved; updated calendar invites are on their way.")
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect(f"{NS}:candidate", panel.candidate_id)
+
+
+@require_POST
+def cancel(request: HttpRequest, panel_id: int) -> HttpResponse:
+    _require_manager(request)
+    panel = selectors.panel_or_404(user=request.user, panel_id=panel_id)
+    try:
+        services.cancel_panel(panel=panel)
+    except services.InterviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Panel cancelled; everyone invited gets a cancellation.")
+    return redirect(f"{NS}:candidate", panel.candidate_id)
+
+
+@require_POST
+def withdraw(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    _require_manager(request)
+    candidate = selectors.candidate_or_404(user=request.user, candidate_id=candidate_id)
+    position_id, email = candidate.position_id, candidate.user.email
+    services.release_candidate(candidate=candidate)
+    messages.success(
+        request, f"{email} withdrawn: upcoming panels are cancelled and the seat is free."
+    )
+    return redirect(f"{NS}:position", position_id)
 
 
 @require_POST
@@ -279,8 +352,11 @@ class HiringViewSet(ViewSet):
             path("candidate/<int:candidate_id>/", candidate_detail, name="candidate"),
             path("candidate/<int:candidate_id>/schedule/", schedule, name="schedule"),
             path("candidate/<int:candidate_id>/feedback/", feedback, name="feedback"),
+            path("candidate/<int:candidate_id>/withdraw/", withdraw, name="withdraw"),
             path("panel/<int:panel_id>/", panel_detail, name="panel"),
             path("panel/<int:panel_id>/invite.ics", panel_ics, name="panel_ics"),
+            path("panel/<int:panel_id>/reschedule/", reschedule, name="reschedule"),
+            path("panel/<int:panel_id>/cancel/", cancel, name="cancel"),
         ]
 
     def get_menu_item(self, order=None):
@@ -309,15 +385,109 @@ class TemplateDeleteView(generic.DeleteView):
         return super().form_valid(form)
 
 
+# -- publishing a template to the marketplace ---------------------------------------------
+
+
+def _may_publish(request: HttpRequest) -> bool:
+    """Publishing acts for the whole portal, as in the marketplace screens: admins only."""
+    from tenants.access.permissions import has_role
+
+    return has_role(request.user, "admin")
+
+
+def publish_template(request: HttpRequest, pk: int) -> HttpResponse:
+    """*Publish to marketplace*: the template as a new interview listing, or as the next
+    version of one of the portal's interview listings."""
+    from marketplace import services as marketplace
+    from marketplace.models import Listing
+
+    if not _may_publish(request):
+        raise Http404("Not found")
+    template = InterviewTemplate.objects.filter(pk=pk).first()
+    if template is None:
+        raise Http404("Not found")
+    own = Listing.objects.filter(publisher=request.tenant, kind=Listing.Kind.INTERVIEW)
+    form = MarketplacePublishForm(
+        request.POST or None,
+        initial={"title": template.title, "description": template.description},
+        listings=[(listing.pk, f"New version of “{listing.title}”") for listing in own],
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            published = marketplace.publish_interview_template(
+                publisher=request.tenant,
+                template_id=template.pk,
+                listing_id=data["listing"],
+                release_notes=data["release_notes"],
+                **({} if data["listing"] else form.listing_values()),
+            )
+        except marketplace.MarketplaceError as error:
+            for message in error.errors:
+                form.add_error(None, message)
+        else:
+            version = published.version
+            messages.success(
+                request,
+                f"“{template.title}” published as version {version.number} of "
+                f"“{version.listing.title}”.",
+            )
+            return redirect("marketplace_admin:mine")
+    return TemplateResponse(
+        request,
+        "assessments/interviews/admin/publish.html",
+        {"template": template, "form": form, "is_publisher": request.tenant.kind == "publisher"},
+    )
+
+
+class TemplateIndexView(generic.IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if instance.source_listing_id is None and _may_publish(self.request):
+            buttons.append(
+                MenuItem(
+                    "Publish to marketplace",
+                    reverse("interview_templates:publish", args=[instance.pk]),
+                    icon_name="pick",
+                    priority=40,
+                )
+            )
+        return buttons
+
+
+class TemplateEditView(generic.EditView):
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        if self.object.source_listing_id is None and _may_publish(self.request):
+            buttons.append(
+                Button(
+                    "Publish to marketplace",
+                    url=reverse("interview_templates:publish", args=[self.object.pk]),
+                    icon_name="pick",
+                    priority=40,
+                )
+            )
+        return buttons
+
+
 class InterviewTemplateViewSet(ModelViewSet):
     model = InterviewTemplate
+    index_view_class = TemplateIndexView
+    edit_view_class = TemplateEditView
     delete_view_class = TemplateDeleteView
     name = "interview_templates"
     url_prefix = "interviews/templates"
     menu_label = "Templates"
     icon = "doc-full"
-    list_display = ["title", "industry", "role", "published"]
+    list_display = ["title", "industry", "role", "published", "from_marketplace"]
     list_filter = ["industry", "published"]
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/publish/", publish_template, name="publish"),
+        ]
 
 
 class InterviewsViewSetGroup(ViewSetGroup):

@@ -69,6 +69,16 @@ class ScheduleForm(forms.Form):
         self.fields["reviewers"].widget.attrs["size"] = 6
 
 
+class RescheduleForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="New start (local time in the zone below)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    tz_name = forms.ChoiceField(label="Time zone", choices=_timezone_choices)
+    duration_minutes = forms.IntegerField(min_value=10, max_value=480)
+
+
 class ReviewForm(forms.Form):
     comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
@@ -112,3 +122,58 @@ class RankingFilterForm(forms.Form):
     def __init__(self, *args, competencies: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["competency"].choices = [("", "Any")] + [(c, c) for c in competencies]
+
+
+class MarketplacePublishForm(forms.Form):
+    """Publishing a template: a new version of one of the portal's interview listings, or a
+    new listing (the listing fields are then required by the marketplace service)."""
+
+    PRICES = [("free", "Free"), ("one_off", "One-off price"), ("per_seat", "Per seat")]
+    LEVELS = [
+        ("introductory", "Introductory"),
+        ("intermediate", "Intermediate"),
+        ("advanced", "Advanced"),
+        ("professional", "Professional"),
+    ]
+
+    listing = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label="Publish as"
+    )
+    title = forms.CharField(max_length=200, required=False, help_text="For a new listing.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    subject = forms.CharField(max_length=100, required=False)
+    tags = forms.CharField(max_length=500, required=False, help_text="Separated by commas.")
+    level = forms.ChoiceField(choices=LEVELS, initial="professional")
+    price_model = forms.ChoiceField(choices=PRICES, initial="free", label="Price")
+    price = forms.DecimalField(
+        min_value=0, decimal_places=2, required=False, help_text="In the currency below."
+    )
+    currency = forms.CharField(max_length=3, initial="usd")
+    licence_terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    community = forms.BooleanField(
+        required=False,
+        label="Free community listing",
+        help_text="Portals that are not publishers share free templates with the community; "
+        "the platform moderates them before they appear.",
+    )
+    release_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, listings: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["listing"].choices = [("", "A new listing"), *listings]
+
+    def listing_values(self) -> dict:
+        """The arguments of ``marketplace.services.create_listing`` for a new listing."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "subject": data["subject"],
+            "tags": data["tags"],
+            "level": data["level"],
+            "price_model": data["price_model"],
+            "price_amount": int((data["price"] or 0) * 100),
+            "currency": data["currency"],
+            "licence_terms": data["licence_terms"],
+            "community": data["community"],
+        }

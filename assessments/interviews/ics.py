@@ -1,4 +1,5 @@
-"""Calendar invitations (RFC 5545) written by hand: one VEVENT, METHOD:REQUEST.
+"""Calendar invitations (RFC 5545/5546) written by hand: one VEVENT, METHOD:REQUEST, or
+METHOD:CANCEL with STATUS:CANCELLED when the panel is called off.
 
 - Lines end with CRLF and are folded at 75 octets (never inside a UTF-8 character).
 - TEXT values escape backslash, semicolon, comma and newlines.
@@ -6,8 +7,8 @@
   times with ``TZID=<IANA name>`` and a VTIMEZONE built from the zone's real offset changes
   in the years around the event (from ``zoneinfo``), so calendars that do not know the name
   still place the meeting correctly.
-- UID is stable per panel; SEQUENCE goes up when the panel is rescheduled, so a calendar
-  updates the event instead of adding a second one.
+- UID is stable per panel; SEQUENCE goes up when the panel is rescheduled or cancelled, so a
+  calendar updates (or removes) the event instead of adding a second one.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class CalendarEvent:
     location: str = ""
     sequence: int = 0
     stamp: datetime | None = None
+    cancelled: bool = False
 
 
 def escape_text(value: str) -> str:
@@ -166,7 +168,7 @@ def build_calendar(event: CalendarEvent) -> str:
         raise ValueError("the event must end after it starts")
     stamp = event.stamp or datetime.now(UTC)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
-    lines.append("METHOD:REQUEST")
+    lines.append("METHOD:CANCEL" if event.cancelled else "METHOD:REQUEST")
     in_utc = event.tzid in ("UTC", "Etc/UTC", "GMT", "")
     if not in_utc:
         lines += vtimezone(event.tzid, event.start)
@@ -182,7 +184,7 @@ def build_calendar(event: CalendarEvent) -> str:
     lines += [
         f"SEQUENCE:{event.sequence}",
         f"SUMMARY:{escape_text(event.summary)}",
-        "STATUS:CONFIRMED",
+        "STATUS:CANCELLED" if event.cancelled else "STATUS:CONFIRMED",
         "TRANSP:OPAQUE",
     ]
     if event.description:

@@ -41,6 +41,10 @@ class InterviewTemplate(ClusterableModel):
     )
     description = models.TextField(blank=True)
     published = models.BooleanField(default=True, help_text="Offered to candidates to practise.")
+    # Provenance of a template installed from the marketplace: ids of public rows (a listing
+    # and its version number), never a foreign key across schemas. Empty when authored here.
+    source_listing_id = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    source_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     panels = [
@@ -55,9 +59,23 @@ class InterviewTemplate(ClusterableModel):
 
     class Meta:
         ordering = ["industry", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_listing_id"],
+                condition=models.Q(source_listing_id__isnull=False),
+                name="interviews_one_template_per_listing",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.get_industry_display()})"
+
+    @property
+    def from_marketplace(self) -> str:
+        """“Listing 12, version 2” for an installed template; empty for one authored here."""
+        if self.source_listing_id is None:
+            return ""
+        return f"Marketplace listing {self.source_listing_id}, version {self.source_version}"
 
     @property
     def competency_list(self) -> list[str]:
@@ -77,6 +95,9 @@ class TemplateQuestion(Orderable):
     ideal_answer_notes = models.TextField(
         blank=True, help_text="What a strong answer covers (shown to the candidate afterwards)."
     )
+    # The question's ``ref`` in the marketplace document it was installed from, so an update
+    # tells the publisher's changed questions from the buyer's own. Empty when authored here.
+    source_ref = models.CharField(max_length=40, blank=True, editable=False)
 
     panels = [
         FieldPanel("kind"),
@@ -234,6 +255,8 @@ class PanelInterview(models.Model):
     reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="panel_interviews")
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sequence = models.PositiveIntegerField(default=0)
+    # Set when the panel is called off (a METHOD:CANCEL went out); kept for the record.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
 
 from tenants.access.permissions import user_can
 
@@ -234,6 +235,11 @@ def panel_or_404(*, user: Any, panel_id: int) -> PanelInterview:
     if can_review(user) and panel.reviewers.filter(pk=user.pk).exists():
         return panel
     raise Http404("Not found")
+
+
+def is_open(*, panel: PanelInterview) -> bool:
+    """A panel that can still be moved or cancelled: not cancelled and not yet started."""
+    return panel.cancelled_at is None and panel.starts_at > timezone.now()
 
 
 def visible_reviews(*, panel: PanelInterview, user: Any) -> list[PanelReview]:

@@ -422,16 +422,26 @@ def invite_candidate(
 
 
 def release_candidate(*, candidate: PositionCandidate) -> None:
-    """Withdraw a candidacy and free the seat when the person has no other candidacy."""
+    """Withdraw a candidacy; with no other candidacy, a person whom hiring made a candidate
+    loses the candidate role and frees the seat. Panels still to come are cancelled first, so
+    every attendee's calendar drops them."""
     user = candidate.user
     with transaction.atomic():
+        upcoming = candidate.panels.filter(cancelled_at__isnull=True, starts_at__gt=timezone.now())
+        for panel in upcoming:
+            cancel_panel(panel=panel)
         candidate.delete()
         if PositionCandidate.objects.filter(user=user).exists():
             return
-        from billing import services as billing
+        from billing.models import SeatAssignment
+        from tenants.access.services import revoke_role
         from tenants.selectors import current_tenant
 
-        billing.release_seat(tenant=current_tenant(), user_id=user.pk)
+        seats = SeatAssignment.objects.counted(current_tenant().pk).filter(user_id=user.pk)
+        if seats.filter(source=SeatAssignment.Source.HIRING).exists():
+            # Hiring made them a candidate; without a candidacy they are one no more (their
+            # account and results stay). A seat taken otherwise (an invitation) is kept.
+            revoke_role(user=user, role="candidate")
 
 
 def _candidate_link(*, user: Any, created: bool, portal_url: str) -> str:
@@ -572,20 +582,55 @@ def schedule_panel(
     return panel
 
 
+def _locked_open_panel(panel: PanelInterview) -> PanelInterview:
+    """``panel`` locked, or a refusal when it was cancelled or has already started."""
+    panel = PanelInterview.objects.select_for_update().get(pk=panel.pk)
+    if panel.cancelled_at is not None:
+        raise InterviewError("This panel was cancelled.")
+    if panel.starts_at <= timezone.now():
+        raise InterviewError("This panel has already started; it can no longer be changed.")
+    return panel
+
+
 def reschedule_panel(
-    *, panel: PanelInterview, starts_at: datetime, duration_minutes: int | None = None
+    *,
+    panel: PanelInterview,
+    starts_at: datetime,
+    duration_minutes: int | None = None,
+    tz_name: str | None = None,
 ) -> PanelInterview:
-    """Move a panel; the invites go out again with the same UID and a higher SEQUENCE."""
+    """Move a panel (and optionally change its length or zone); the invites go out again
+    with the same UID and a higher SEQUENCE, so calendars move the event."""
+    if tz_name is not None:
+        _zone(tz_name)
     if timezone.is_naive(starts_at) or starts_at <= timezone.now():
         raise InterviewError("Schedule the panel in the future.")
+    if duration_minutes is not None and not (10 <= int(duration_minutes) <= 480):
+        raise InterviewError("A panel lasts from 10 minutes to 8 hours.")
     with transaction.atomic():
-        panel = PanelInterview.objects.select_for_update().get(pk=panel.pk)
+        panel = _locked_open_panel(panel)
         panel.starts_at = starts_at
         if duration_minutes:
             panel.duration_minutes = int(duration_minutes)
+        if tz_name:
+            panel.timezone = tz_name
         panel.sequence += 1
-        panel.save(update_fields=["starts_at", "duration_minutes", "sequence"])
+        panel.save(update_fields=["starts_at", "duration_minutes", "timezone", "sequence"])
         _after_commit(lambda: send_panel_invites(panel=panel))
+    return panel
+
+
+def cancel_panel(*, panel: PanelInterview) -> PanelInterview:
+    """Call a panel off: kept for the record, closed to reviews, and a METHOD:CANCEL with
+    the same UID and a higher SEQUENCE goes to everyone invited. The notice is built now, so
+    it still goes out when the candidacy is deleted in the same transaction."""
+    with transaction.atomic():
+        panel = _locked_open_panel(panel)
+        panel.cancelled_at = timezone.now()
+        panel.sequence += 1
+        panel.save(update_fields=["cancelled_at", "sequence"])
+        notices = _panel_notices(panel)
+        _after_commit(lambda: _send_notices(notices))
     return panel
 
 
@@ -618,6 +663,7 @@ def panel_calendar(*, panel: PanelInterview, organizer_email: str | None = None)
             *(ics.Attendee(email=r.email, name=_display(r)) for r in reviewers),
         ),
         sequence=panel.sequence,
+        cancelled=panel.cancelled_at is not None,
     )
     return ics.build_calendar(event)
 
@@ -628,25 +674,45 @@ def _display(user: Any) -> str:
 
 
 def send_panel_invites(*, panel: PanelInterview) -> None:
+    """Email the panel's calendar invite (or cancellation) to the candidate and reviewers."""
+    _send_notices(_panel_notices(panel))
+
+
+def _panel_notices(panel: PanelInterview) -> list[dict]:
+    """One email per attendee (keyword arguments of ``send_mail``) with the ICS attached."""
     calendar = panel_calendar(panel=panel)
     zone = ZoneInfo(panel.timezone)
     local = panel.starts_at.astimezone(zone)
     when = f"{local:%A %d %B %Y, %H:%M} ({panel.timezone}; {panel.starts_at:%H:%M} UTC)"
     position = panel.candidate.position
     recipients = [panel.candidate.user.email, *panel.reviewers.values_list("email", flat=True)]
-    verb = "rescheduled" if panel.sequence else "scheduled"
-    for recipient in recipients:
-        send_mail(
-            subject=f"Panel interview {verb}: {position.title}",
-            paragraphs=[
-                f"A live panel interview for {position.title} is {verb} for {when}, "
-                f"lasting {panel.duration_minutes} minutes.",
-                *([f"Where: {panel.location}"] if panel.location else []),
-                "The attached invitation adds it to your calendar.",
-            ],
-            to=[recipient],
-            attachments=[("invite.ics", calendar, "text/calendar; method=REQUEST")],
-        )
+    if panel.cancelled_at is not None:
+        subject = f"Panel interview cancelled: {position.title}"
+        paragraphs = [
+            f"The live panel interview for {position.title} on {when} is cancelled.",
+            "The attached notice removes it from your calendar.",
+        ]
+        method = "CANCEL"
+    else:
+        verb = "rescheduled" if panel.sequence else "scheduled"
+        subject = f"Panel interview {verb}: {position.title}"
+        paragraphs = [
+            f"A live panel interview for {position.title} is {verb} for {when}, "
+            f"lasting {panel.duration_minutes} minutes.",
+            *([f"Where: {panel.location}"] if panel.location else []),
+            "The attached invitation adds it to your calendar.",
+        ]
+        method = "REQUEST"
+    attachment = ("invite.ics", calendar, f"text/calendar; method={method}")
+    return [
+        {"subject": subject, "paragraphs": paragraphs, "to": [r], "attachments": [attachment]}
+        for r in recipients
+    ]
+
+
+def _send_notices(notices: list[dict]) -> None:
+    for notice in notices:
+        send_mail(**notice)
 
 
 # -- hiring: reviews and feedback ---------------------------------------------------------
@@ -659,6 +725,8 @@ def submit_review(
     within its range; a review is submitted once and not changed afterwards."""
     if not panel.reviewers.filter(pk=reviewer.pk).exists():
         raise InterviewError("You are not on this panel.")
+    if panel.cancelled_at is not None:
+        raise InterviewError("This panel was cancelled; there is nothing to score.")
     rubric = panel.candidate.position.rubric
     clean: dict[str, str] = {}
     errors = []
@@ -709,3 +777,70 @@ def send_feedback(*, candidate: PositionCandidate, text: str, by: Any = None) ->
             )
         )
     return candidate
+
+
+# -- templates installed from the marketplace ---------------------------------------------
+
+
+def land_template_document(
+    *, document: dict, listing_id: int, version: int, old_document: dict | None = None
+) -> InterviewTemplate:
+    """Write a checked marketplace interview document (``marketplace.documents``) into the
+    current (buyer's) schema as an editable, published template that records where it came
+    from; return it. Called by ``marketplace.services`` inside its transaction.
+
+    An update (``old_document`` is the installed version) changes the installed template in
+    place: only what the publisher changed between the two versions is written, so the
+    buyer's own edits to untouched fields and questions, the questions they added, their
+    positions and the "Published" choice all stay. Removed questions are deleted: a turn
+    keeps its own copy of what was asked (``Turn.prompt``), so past sessions read as they
+    were run."""
+    template = (
+        InterviewTemplate.objects.select_for_update().filter(source_listing_id=listing_id).first()
+    )
+    if template is None:
+        template, old_document = InterviewTemplate(source_listing_id=listing_id), None
+    header = {
+        "title": document["title"],
+        "description": document["description"],
+        "industry": document["industry"],
+        "role": document["role"],
+        "competencies": "\n".join(document["competencies"]),
+    }
+    for name, value in header.items():
+        before = (old_document or {}).get(name)
+        if name == "competencies" and before is not None:
+            before = "\n".join(before)
+        if old_document is None or before != value:
+            setattr(template, name, value)
+    template.source_version = version
+    template.save()
+    _land_questions(template=template, document=document, old_document=old_document)
+    return template
+
+
+def _land_questions(
+    *, template: InterviewTemplate, document: dict, old_document: dict | None
+) -> None:
+    from .models import TemplateQuestion
+
+    fields = ("kind", "competency", "prompt", "ideal_answer_notes")
+    installed = {q.source_ref: q for q in template.questions.exclude(source_ref="")}
+    before = {q["ref"]: q for q in (old_document or {}).get("questions", [])}
+    refs = [q["ref"] for q in document["questions"]]
+    stale = [q.pk for ref, q in installed.items() if ref not in refs]
+    TemplateQuestion.objects.filter(pk__in=stale).delete()
+    for order, q in enumerate(document["questions"]):
+        current = installed.get(q["ref"])
+        if current is None:
+            current = TemplateQuestion(template=template, source_ref=q["ref"])
+        publisher_changed = any(before.get(q["ref"], {}).get(f) != q[f] for f in fields)
+        if current.pk is None or publisher_changed:
+            for name in fields:
+                setattr(current, name, q[name])
+        current.sort_order = order
+        current.save()
+    # The buyer's own questions follow the publisher's, in the order they had.
+    own = template.questions.filter(source_ref="").order_by("sort_order", "pk")
+    for order, question in enumerate(own, start=len(refs)):
+        TemplateQuestion.objects.filter(pk=question.pk).update(sort_order=order)

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -228,6 +229,16 @@ def create_product(params):
 def create_price(params):
     _get("product", _need(params, "product"))
     recurring = params.get("recurring") or {}
+    usage_type = recurring.get("usage_type", "licensed")
+    meter = recurring.get("meter") or None
+    if usage_type == "metered":
+        if not meter:
+            raise ApiError(
+                400, "Metered prices must be backed by a meter.", param="recurring[meter]"
+            )
+        _get("billing.meter", meter)
+    elif meter:
+        raise ApiError(400, "Only metered prices take a meter.", param="recurring[meter]")
     lookup_key = params.get("lookup_key") or None
     if lookup_key and store.find("price", lookup_key=lookup_key):
         raise ApiError(400, f"A price with lookup_key {lookup_key} already exists.")
@@ -235,17 +246,33 @@ def create_price(params):
         "price",
         {
             "product": params["product"],
-            "unit_amount": _int(_need(params, "unit_amount"), "unit_amount"),
+            **_amounts(params),
             "currency": _need(params, "currency"),
             "recurring": {
                 "interval": recurring.get("interval", "month"),
-                "usage_type": recurring.get("usage_type", "licensed"),
+                "usage_type": usage_type,
+                "meter": meter,
             },
             "type": "recurring",
             "active": True,
             "lookup_key": lookup_key,
         },
     )
+
+
+def _amounts(params: dict[str, Any]) -> dict[str, Any]:
+    """``unit_amount`` (whole minor units) or ``unit_amount_decimal`` (fractions allowed)."""
+    if params.get("unit_amount_decimal") not in (None, ""):
+        try:
+            decimal = Decimal(params["unit_amount_decimal"])
+        except InvalidOperation:
+            raise ApiError(400, "Invalid decimal.", param="unit_amount_decimal") from None
+        if decimal < 0:
+            raise ApiError(400, "The amount must not be negative.", param="unit_amount_decimal")
+        whole = decimal == decimal.to_integral_value()
+        return {"unit_amount": int(decimal) if whole else None, "unit_amount_decimal": str(decimal)}
+    amount = _int(_need(params, "unit_amount"), "unit_amount")
+    return {"unit_amount": amount, "unit_amount_decimal": str(amount)}
 
 
 @route("GET", "/v1/prices")
@@ -263,19 +290,27 @@ def retrieve_price(params, object_id):
 
 @route("POST", "/v1/checkout/sessions")
 def create_checkout_session(params):
-    if params.get("mode") != "subscription":
-        raise ApiError(400, "The local double supports mode=subscription only.", param="mode")
+    mode = params.get("mode")
+    if mode == "payment":
+        return _create_payment_session(params)
+    if mode != "subscription":
+        raise ApiError(400, "mode must be payment or subscription.", param="mode")
     customer = _get("customer", _need(params, "customer"))
-    items = params.get("line_items") or []
-    if not items:
-        raise ApiError(400, "Missing required param: line_items.", param="line_items")
     line_items = []
-    for i, item in enumerate(items):
-        _get("price", item.get("price", ""))
-        quantity = _int(item.get("quantity", 1), f"line_items[{i}][quantity]")
-        if quantity < 1:
-            raise ApiError(400, "Quantity must be at least 1.", param=f"line_items[{i}][quantity]")
-        line_items.append({"price": item["price"], "quantity": quantity})
+    for i, item in enumerate(_line_items(params)):
+        price = _get("price", item.get("price", ""))
+        if price["recurring"]["usage_type"] == "metered":
+            if "quantity" in item:
+                raise ApiError(
+                    400,
+                    "Quantity should not be specified where usage_type is `metered`.",
+                    param=f"line_items[{i}][quantity]",
+                )
+            line_items.append({"price": item["price"]})
+        else:
+            line_items.append({"price": item["price"], "quantity": _quantity(item, i)})
+    if sum(1 for item in line_items if "quantity" in item) != 1:
+        raise ApiError(400, "The local double sells one per-seat price per subscription.")
     return store.create_checkout_session(
         customer=customer["id"],
         line_items=line_items,
@@ -285,6 +320,86 @@ def create_checkout_session(params):
         client_reference_id=params.get("client_reference_id") or None,
         subscription_data=params.get("subscription_data") or {},
     )
+
+
+def _line_items(params: dict[str, Any]) -> list[dict[str, Any]]:
+    items = params.get("line_items") or []
+    if not items:
+        raise ApiError(400, "Missing required param: line_items.", param="line_items")
+    return items
+
+
+def _quantity(item: dict[str, Any], index: int) -> int:
+    quantity = _int(item.get("quantity", 1), f"line_items[{index}][quantity]")
+    if quantity < 1:
+        raise ApiError(400, "Quantity must be at least 1.", param=f"line_items[{index}][quantity]")
+    return quantity
+
+
+def _create_payment_session(params: dict[str, Any]) -> dict[str, Any]:
+    """Checkout in payment mode: one-off line items given as ``price_data``; a destination
+    charge when ``payment_intent_data[transfer_data][destination]`` names an account."""
+    line_items = []
+    for i, item in enumerate(_line_items(params)):
+        data = item.get("price_data") or {}
+        name = (data.get("product_data") or {}).get("name")
+        if not name:
+            raise ApiError(400, "Missing product_data name.", param=f"line_items[{i}][price_data]")
+        amount = _int(_need(data, "unit_amount"), f"line_items[{i}][price_data][unit_amount]")
+        if amount < 1:
+            raise ApiError(400, "unit_amount must be positive.", param=f"line_items[{i}]")
+        line_items.append(
+            {
+                "name": name,
+                "unit_amount": amount,
+                "currency": _need(data, "currency").lower(),
+                "quantity": _quantity(item, i),
+            }
+        )
+    if len({item["currency"] for item in line_items}) != 1:
+        raise ApiError(400, "All line items must have the same currency.", param="line_items")
+    intent = params.get("payment_intent_data") or {}
+    destination = (intent.get("transfer_data") or {}).get("destination") or None
+    fee = intent.get("application_fee_amount")
+    total = sum(item["unit_amount"] * item["quantity"] for item in line_items)
+    if fee not in (None, ""):
+        if not destination:
+            raise ApiError(
+                400,
+                "application_fee_amount needs payment_intent_data[transfer_data][destination].",
+                param="payment_intent_data[application_fee_amount]",
+            )
+        fee = _int(fee, "payment_intent_data[application_fee_amount]")
+        if not 0 <= fee <= total:
+            raise ApiError(400, "The application fee must be between 0 and the total.")
+    if destination:
+        _payable_account(destination, param="payment_intent_data[transfer_data][destination]")
+    customer = params.get("customer") or None
+    if customer:
+        _get("customer", customer)
+    return store.create_payment_session(
+        customer=customer,
+        line_items=line_items,
+        amount_total=total,
+        application_fee_amount=fee or 0,
+        destination=destination,
+        success_url=_need(params, "success_url"),
+        cancel_url=_need(params, "cancel_url"),
+        metadata=params.get("metadata") or {},
+        intent_metadata=intent.get("metadata") or {},
+        client_reference_id=params.get("client_reference_id") or None,
+    )
+
+
+def _payable_account(account_id: str, *, param: str) -> dict[str, Any]:
+    account = _get("account", account_id)
+    if account["capabilities"].get("transfers") != "active":
+        raise ApiError(
+            400,
+            "Your destination account needs to have the transfers capability enabled.",
+            param=param,
+        )
+    return account
 
 
 @route("GET", "/v1/checkout/sessions/(?P<object_id>[^/]+)")
@@ -310,19 +425,29 @@ def update_subscription(params, object_id):
     subscription = _get("subscription", object_id)
     if subscription["status"] == "canceled":
         raise ApiError(400, "A canceled subscription can't be updated.")
-    items = params.get("items") or []
+    seat_item = store.seat_item(subscription)
+    known = {item["id"] for item in subscription["items"]["data"]}
     price_id = quantity = None
-    if items:
-        price_id = items[0].get("price")
-        if price_id:
-            _get("price", price_id)
-        if "quantity" in items[0]:
-            quantity = _int(items[0]["quantity"], "items[0][quantity]")
+    added = []
+    for i, item in enumerate(params.get("items") or []):
+        if item.get("price"):
+            price = _get("price", item["price"])
+        if not item.get("id"):
+            if not item.get("price") or price["recurring"]["usage_type"] != "metered":
+                raise ApiError(400, "The local double adds metered items only.", param="items")
+            added.append(item["price"])
+        elif item["id"] not in known:
+            raise ApiError(404, f"No such subscription item: '{item['id']}'", param="items")
+        elif item["id"] == seat_item["id"]:
+            price_id = item.get("price") or None
+            if "quantity" in item:
+                quantity = _int(item["quantity"], f"items[{i}][quantity]")
     cancel_at_period_end = params.get("cancel_at_period_end")
     return store.update_subscription(
         object_id,
         price_id=price_id,
         quantity=quantity,
+        add_prices=added,
         cancel_at_period_end=None
         if cancel_at_period_end is None
         else cancel_at_period_end == "true",
@@ -361,6 +486,108 @@ def create_meter_event(params):
         identifier=params.get("identifier") or "",
         timestamp=_int(params.get("timestamp") or 0, "timestamp") or None,
     )
+
+
+@route("POST", "/v1/billing/meters")
+def create_meter(params):
+    event_name = _need(params, "event_name")
+    formula = (params.get("default_aggregation") or {}).get("formula")
+    if formula not in {"sum", "count", "last"}:
+        raise ApiError(400, "Invalid default_aggregation[formula].", param="default_aggregation")
+    if store.find("billing.meter", event_name=event_name, status="active"):
+        raise ApiError(400, f"An active meter with event_name `{event_name}` already exists.")
+    return store.create(
+        "billing.meter",
+        {
+            "display_name": _need(params, "display_name"),
+            "event_name": event_name,
+            "default_aggregation": {"formula": formula},
+            "customer_mapping": params.get("customer_mapping")
+            or {"type": "by_id", "event_payload_key": "stripe_customer_id"},
+            "value_settings": params.get("value_settings") or {"event_payload_key": "value"},
+            "status": "active",
+        },
+    )
+
+
+@route("GET", "/v1/billing/meters")
+def list_meters(params):
+    status = params.get("status")
+    meters = [m for m in store.all("billing.meter") if not status or m["status"] == status]
+    return store.as_list(meters, "/v1/billing/meters", params)
+
+
+@route("GET", "/v1/billing/meters/(?P<object_id>[^/]+)")
+def retrieve_meter(params, object_id):
+    return _get("billing.meter", object_id)
+
+
+@route("GET", "/v1/payment_intents/(?P<object_id>[^/]+)")
+def retrieve_payment_intent(params, object_id):
+    return _get("payment_intent", object_id)
+
+
+@route("POST", "/v1/accounts")
+def create_account(params):
+    if params.get("type") != "express":
+        raise ApiError(400, "The local double creates Express accounts only.", param="type")
+    requested = [
+        name
+        for name, value in (params.get("capabilities") or {}).items()
+        if (value or {}).get("requested") == "true"
+    ]
+    return store.create_account(
+        email=params.get("email", ""),
+        business_name=(params.get("business_profile") or {}).get("name", ""),
+        capabilities=requested,
+        metadata=params.get("metadata") or {},
+    )
+
+
+@route("GET", "/v1/accounts/(?P<object_id>[^/]+)")
+def retrieve_account(params, object_id):
+    return _get("account", object_id)
+
+
+@route("POST", "/v1/account_links")
+def create_account_link(params):
+    account = _get("account", _need(params, "account"))
+    if params.get("type") not in {"account_onboarding", "account_update"}:
+        raise ApiError(400, "type must be account_onboarding or account_update.", param="type")
+    return store.create_account_link(
+        account=account["id"],
+        refresh_url=_need(params, "refresh_url"),
+        return_url=_need(params, "return_url"),
+    )
+
+
+@route("POST", "/v1/transfers")
+def create_transfer(params):
+    amount = _int(_need(params, "amount"), "amount")
+    if amount < 1:
+        raise ApiError(400, "This value must be greater than or equal to 1.", param="amount")
+    account = _payable_account(_need(params, "destination"), param="destination")
+    return store.create_transfer(
+        amount=amount,
+        currency=_need(params, "currency").lower(),
+        destination=account["id"],
+        transfer_group=params.get("transfer_group") or None,
+        source="platform_balance",
+    )
+
+
+@route("GET", "/v1/transfers")
+def list_transfers(params):
+    transfers = [
+        t
+        for t in store.all("transfer")
+        if all(
+            t.get(name) == params[name]
+            for name in ("destination", "transfer_group")
+            if params.get(name)
+        )
+    ]
+    return store.as_list(transfers, "/v1/transfers", params)
 
 
 @route("GET", "/v1/events/(?P<object_id>[^/]+)")

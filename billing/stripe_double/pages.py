@@ -1,7 +1,8 @@
-"""The local double's hosted pages: Checkout confirmation, customer portal, invoice.
+"""The local double's hosted pages: Checkout, customer portal, invoice, Connect onboarding.
 
 Like Stripe's, they are reached by an unguessable session id. They exist so the demo can buy
-a plan and seats, see invoices and cancel, with nothing external; the portal also plays a
+a plan and seats or a marketplace listing, see invoices, cancel and onboard a seller for
+payouts, with nothing external; the portal also plays a
 failed renewal and its recovery, which Stripe does on its own schedule.
 """
 
@@ -27,8 +28,11 @@ def checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     if request.method == "POST" and session["status"] == "open":
         store.complete_checkout_session(session_id)
         return HttpResponseRedirect(session["success_url"])
-    item = session["_line_items"][0]
-    price = _object("price", item["price"])
+    if session["mode"] == "payment":
+        return _payment_checkout(request, session)
+    items = _subscription_items(session)
+    item = next(i for i in items if "quantity" in i)  # the per-seat item; metered have none
+    price = item["price"]
     product = _object("product", price["product"])
     trial = int((session.get("_subscription_data") or {}).get("trial_period_days") or 0)
     context = {
@@ -40,8 +44,56 @@ def checkout(request: HttpRequest, session_id: str) -> HttpResponse:
         "currency": price["currency"].upper(),
         "trial_days": trial,
         "customer": _object("customer", session["customer"]),
+        "metered": [i["price"] for i in items if "quantity" not in i],
     }
     return TemplateResponse(request, "stripe_double/checkout.html", context)
+
+
+def _subscription_items(session: dict) -> list[dict]:
+    return [
+        {
+            "price": _object("price", i["price"]),
+            **({"quantity": i["quantity"]} if "quantity" in i else {}),
+        }
+        for i in session["_line_items"]
+    ]
+
+
+def _payment_checkout(request: HttpRequest, session: dict) -> HttpResponse:
+    """A one-off payment: its items, the total and, for a destination charge, the split."""
+    data = session["_payment_intent_data"]
+    context = {
+        "session": session,
+        "items": [
+            {
+                **item,
+                "unit": item["unit_amount"] / 100,
+                "total": item["unit_amount"] * item["quantity"] / 100,
+            }
+            for item in session["_line_items"]
+        ],
+        "total": session["amount_total"] / 100,
+        "currency": session["currency"].upper(),
+        "destination": data["destination"],
+        "fee": data["application_fee_amount"] / 100,
+    }
+    return TemplateResponse(request, "stripe_double/payment.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def onboarding(request: HttpRequest, link_id: str) -> HttpResponse:
+    """Stripe's Express onboarding, reduced to one button; a spent or expired link sends the
+    seller to the link's refresh URL, as Stripe does."""
+    link = _object("account_link", link_id)
+    if link["_used"] or link["expires_at"] < store.now():
+        return HttpResponseRedirect(link["_refresh_url"])
+    if request.method == "POST":
+        store.complete_onboarding(link_id)
+        return HttpResponseRedirect(link["_return_url"])
+    account = _object("account", link["account"])
+    return TemplateResponse(
+        request, "stripe_double/onboarding.html", {"link": link, "account": account}
+    )
 
 
 @require_http_methods(["GET", "POST"])

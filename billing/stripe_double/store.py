@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -24,9 +25,15 @@ PREFIXES = {
     "subscription": "sub",
     "subscription_item": "si",
     "invoice": "in",
+    "billing.meter": "mtr",
     "billing.meter_event": "mtrevt",
+    "payment_intent": "pi",
+    "account": "acct",
+    "account_link": "acctlink",
+    "transfer": "tr",
     "event": "evt",
 }
+ACCOUNT_LINK_SECONDS = 300
 PERIOD_SECONDS = 30 * 24 * 3600
 
 
@@ -156,28 +163,106 @@ def create_checkout_session(
     )
 
 
+def create_payment_session(
+    *,
+    customer: str | None,
+    line_items: list[dict[str, Any]],
+    amount_total: int,
+    application_fee_amount: int,
+    destination: str | None,
+    success_url: str,
+    cancel_url: str,
+    metadata: dict[str, str],
+    intent_metadata: dict[str, str],
+    client_reference_id: str | None,
+) -> dict[str, Any]:
+    """A one-off payment (``mode=payment``); its PaymentIntent exists once it is paid."""
+    session_id = new_id("checkout.session")
+    return create(
+        "checkout.session",
+        {
+            "mode": "payment",
+            "customer": customer,
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": amount_total,
+            "currency": line_items[0]["currency"],
+            "url": f"{base_url()}/checkout/{session_id}/",
+            "success_url": success_url.replace("{CHECKOUT_SESSION_ID}", session_id),
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+            "client_reference_id": client_reference_id,
+            "payment_intent": None,
+            "subscription": None,
+            "_line_items": line_items,
+            "_payment_intent_data": {
+                "application_fee_amount": application_fee_amount,
+                "destination": destination,
+                "metadata": intent_metadata,
+            },
+        },
+        object_id=session_id,
+    )
+
+
 @transaction.atomic
 def complete_checkout_session(session_id: str) -> dict[str, Any]:
-    """What paying on the confirmation page does: a subscription, its first invoice, events."""
+    """What paying on the hosted Checkout page does: a subscription and its first invoice
+    (subscription mode) or a PaymentIntent (payment mode), and the events."""
     session = get(session_id, for_update=True)
     if session is None or session["object"] != "checkout.session":
         raise LookupError(session_id)
     if session["status"] != "open":
         return public(session)
-    item = session["_line_items"][0]
-    data = session.get("_subscription_data") or {}
-    trial_days = int(data.get("trial_period_days") or 0)
-    subscription = _create_subscription(
-        customer=session["customer"],
-        price_id=item["price"],
-        quantity=int(item["quantity"]),
-        trial_days=trial_days,
-        metadata=data.get("metadata") or {},
-    )
-    session.update(status="complete", payment_status="paid", subscription=subscription["id"])
+    if session["mode"] == "payment":
+        intent = _pay(session)
+        session.update(status="complete", payment_status="paid", payment_intent=intent["id"])
+    else:
+        data = session.get("_subscription_data") or {}
+        subscription = _create_subscription(
+            customer=session["customer"],
+            line_items=session["_line_items"],
+            trial_days=int(data.get("trial_period_days") or 0),
+            metadata=data.get("metadata") or {},
+        )
+        session.update(status="complete", payment_status="paid", subscription=subscription["id"])
     save(session)
     emit("checkout.session.completed", session)
     return public(session)
+
+
+def _pay(session: dict[str, Any]) -> dict[str, Any]:
+    """The succeeded PaymentIntent of a payment session; for a destination charge, Stripe's
+    automatic transfer of the amount less the application fee to the connected account."""
+    data = session["_payment_intent_data"]
+    amount = session["amount_total"]
+    destination = data["destination"]
+    intent = create(
+        "payment_intent",
+        {
+            "amount": amount,
+            "amount_received": amount,
+            "currency": session["currency"],
+            "status": "succeeded",
+            "customer": session["customer"],
+            "application_fee_amount": data["application_fee_amount"] if destination else None,
+            "transfer_data": {"destination": destination} if destination else None,
+            "transfer_group": None,
+            "metadata": data["metadata"],
+        },
+    )
+    if destination:
+        transfer = create_transfer(
+            amount=amount - data["application_fee_amount"],
+            currency=session["currency"],
+            destination=destination,
+            transfer_group=f"group_{intent['id']}",
+            source=intent["id"],
+        )
+        intent["transfer_group"] = transfer["transfer_group"]
+        save(intent)
+    emit("payment_intent.succeeded", intent)
+    return intent
 
 
 def create_portal_session(*, customer: str, return_url: str) -> dict[str, Any]:
@@ -202,8 +287,38 @@ def _price(price_id: str) -> dict[str, Any]:
     return public(price)
 
 
+def _is_metered(price: dict[str, Any]) -> bool:
+    return price["recurring"]["usage_type"] == "metered"
+
+
+def seat_item(subscription: dict[str, Any]) -> dict[str, Any]:
+    """The per-seat (licensed) item; metered items carry no quantity and bill usage."""
+    return next(i for i in subscription["items"]["data"] if not _is_metered(i["price"]))
+
+
+def _item(
+    subscription_id: str, price_id: str, quantity: int | None, start: int, end: int
+) -> dict[str, Any]:
+    price = _price(price_id)
+    item = {
+        "id": new_id("subscription_item"),
+        "object": "subscription_item",
+        "price": price,
+        "current_period_start": start,
+        "current_period_end": end,
+        "subscription": subscription_id,
+    }
+    if not _is_metered(price):  # Stripe ignores quantity for metered prices
+        item["quantity"] = quantity
+    return item
+
+
 def _create_subscription(
-    *, customer: str, price_id: str, quantity: int, trial_days: int, metadata: dict[str, str]
+    *,
+    customer: str,
+    line_items: list[dict[str, Any]],
+    trial_days: int,
+    metadata: dict[str, str],
 ) -> dict[str, Any]:
     start = now()
     trial_end = start + trial_days * 24 * 3600 if trial_days else None
@@ -217,15 +332,8 @@ def _create_subscription(
             "items": {
                 "object": "list",
                 "data": [
-                    {
-                        "id": new_id("subscription_item"),
-                        "object": "subscription_item",
-                        "price": _price(price_id),
-                        "quantity": quantity,
-                        "current_period_start": start,
-                        "current_period_end": period_end,
-                        "subscription": subscription_id,
-                    }
+                    _item(subscription_id, i["price"], i.get("quantity"), start, period_end)
+                    for i in line_items
                 ],
             },
             "cancel_at_period_end": False,
@@ -237,9 +345,8 @@ def _create_subscription(
         object_id=subscription_id,
     )
     emit("customer.subscription.created", subscription)
-    amount = (
-        0 if trial_days else subscription["items"]["data"][0]["price"]["unit_amount"] * quantity
-    )
+    seats = seat_item(subscription)
+    amount = 0 if trial_days else seats["price"]["unit_amount"] * seats["quantity"]
     invoice = _invoice(subscription, amount=amount, description="Subscription creation", paid=True)
     subscription["latest_invoice"] = invoice["id"]
     return save(subscription)
@@ -250,7 +357,7 @@ def _invoice(
 ) -> dict[str, Any]:
     customer = subscription["customer"]
     count = DoubleObject.objects.filter(object="invoice", customer=customer).count()
-    item = subscription["items"]["data"][0]
+    item = seat_item(subscription)
     invoice_id = new_id("invoice")
     invoice = create(
         "invoice",
@@ -292,12 +399,27 @@ def update_subscription(
     *,
     price_id: str | None = None,
     quantity: int | None = None,
+    add_prices: Sequence[str] = (),
     cancel_at_period_end: bool | None = None,
     prorate: bool = True,
 ) -> dict[str, Any]:
+    """Change the per-seat item's price and/or quantity, add metered items, prorate."""
     subscription = get(subscription_id, for_update=True)
     assert subscription is not None
-    item = subscription["items"]["data"][0]
+    item = seat_item(subscription)
+    priced = {i["price"]["id"] for i in subscription["items"]["data"]}
+    for added in add_prices:
+        if added in priced:
+            continue  # Stripe refuses a second item of one price; asking again changes nothing
+        subscription["items"]["data"].append(
+            _item(
+                subscription_id,
+                added,
+                None,
+                item["current_period_start"],
+                item["current_period_end"],
+            )
+        )
     before = item["price"]["unit_amount"] * item["quantity"]
     if price_id:
         item["price"] = _price(price_id)
@@ -339,7 +461,7 @@ def set_subscription_status(subscription_id: str, status: str) -> dict[str, Any]
     previous = subscription["status"]
     if previous == status:
         return public(subscription)
-    item = subscription["items"]["data"][0]
+    item = seat_item(subscription)
     amount = item["price"]["unit_amount"] * item["quantity"]
     if status == "past_due":
         _invoice(subscription, amount=amount, description="Renewal (payment failed)", paid=False)
@@ -399,3 +521,88 @@ def metered_units(customer: str, event_name: str) -> int:
         for e in all("billing.meter_event", customer=customer)
         if e["event_name"] == event_name
     )
+
+
+# --- Connect ---------------------------------------------------------------------------------
+
+
+def create_account(
+    *, email: str, business_name: str, capabilities: list[str], metadata: dict[str, str]
+) -> dict[str, Any]:
+    """An Express account that cannot be paid yet: onboarding (``complete_onboarding``)
+    activates its capabilities."""
+    return create(
+        "account",
+        {
+            "type": "express",
+            "email": email,
+            "business_profile": {"name": business_name},
+            "capabilities": {name: "inactive" for name in capabilities},
+            "charges_enabled": False,
+            "payouts_enabled": False,
+            "details_submitted": False,
+            "metadata": metadata,
+        },
+    )
+
+
+def create_account_link(*, account: str, refresh_url: str, return_url: str) -> dict[str, Any]:
+    link_id = new_id("account_link")
+    return create(
+        "account_link",
+        {
+            "account": account,
+            "expires_at": now() + ACCOUNT_LINK_SECONDS,
+            "url": f"{base_url()}/connect/onboarding/{link_id}/",
+            "_refresh_url": refresh_url,
+            "_return_url": return_url,
+            "_used": False,
+        },
+        object_id=link_id,
+    )
+
+
+@transaction.atomic
+def complete_onboarding(link_id: str) -> dict[str, Any]:
+    """What finishing Stripe's onboarding does: the account can take charges and be paid out;
+    the link is spent. Returns the link (with its return URL)."""
+    link = get(link_id, for_update=True)
+    assert link is not None and link["object"] == "account_link", link_id
+    account = get(link["account"], for_update=True)
+    assert account is not None
+    account.update(
+        charges_enabled=True,
+        payouts_enabled=True,
+        details_submitted=True,
+        capabilities={name: "active" for name in account["capabilities"]},
+    )
+    save(account)
+    emit("account.updated", account)
+    link["_used"] = True
+    save(link)
+    return link
+
+
+def create_transfer(
+    *, amount: int, currency: str, destination: str, transfer_group: str | None, source: str
+) -> dict[str, Any]:
+    """Money moved to a connected account (from the platform's balance, or a destination
+    charge's automatic transfer, whose ``source`` is the PaymentIntent)."""
+    transfer = create(
+        "transfer",
+        {
+            "amount": amount,
+            "currency": currency,
+            "destination": destination,
+            "transfer_group": transfer_group,
+            "reversed": False,
+            "_source": source,
+        },
+    )
+    emit("transfer.created", transfer)
+    return transfer
+
+
+def balance_of(account: str) -> int:
+    """What the double has transferred to a connected account (tests and its pages read it)."""
+    return sum(t["amount"] for t in all("transfer") if t["destination"] == account)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("checkout/<str:session_id>/", pages.checkout, name="stripe_double_checkout"),
     path("portal/<str:session_id>/", pages.portal, name="stripe_double_portal"),
     path("invoices/<str:invoice_id>/", pages.invoice, name="stripe_double_invoice"),
+    path("connect/onboarding/<str:link_id>/", pages.onboarding, name="stripe_double_onboarding"),
 ]

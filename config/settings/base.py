@@ -265,11 +265,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
     },
     "report-pending-usage": {"task": "billing.tasks.report_pending_usage", "schedule": 600.0},
+    "purge-expired-webcam-snapshots": {
+        "task": "assessments.delivery.tasks.purge_expired_snapshots_for_all_tenants",
+        "schedule": crontab(hour=3, minute=41),
+    },
     "purge-expired-personal-data": {
         "task": "tenants.privacy.tasks.purge_expired_data_for_all_tenants",
         "schedule": crontab(hour=3, minute=17),
     },
 }
+# Webcam proctoring snapshots are deleted this many days after they were taken.
+VIVA_PROCTORING_RETENTION_DAYS = int(os.environ.get("VIVA_PROCTORING_RETENTION_DAYS", "90"))
 # Wagtail's own tasks (reference index, search index, renditions) run where they are raised,
 # inside the request's tenant schema; a worker backend would run them in the public schema.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,6 +1,8 @@
-"""Tenant-admin pages in the Wagtail admin: people, invitations and their sessions."""
+"""Tenant-admin pages in the Wagtail admin: people, invitations, roles and their sessions."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
@@ -11,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
+from billing import entitlements
 from tenants.access import services
 from tenants.access.models import Invitation
 from tenants.access.permissions import user_can
@@ -78,6 +81,8 @@ def people(request):
         "report": report,
         "users": users,
         "pending": Invitation.objects.filter(accepted_at__isnull=True)[:100],
+        "role_choices": ROLE_CHOICES,
+        "seats": entitlements.check(request.tenant, entitlements.SEATS),
     }
     return TemplateResponse(request, "access/admin/people.html", context)
 
@@ -95,9 +100,46 @@ def person_action(request, pk: int, action: str):
         services.disable_user(user=person, by=request.user, request=request)
         messages.success(request, f"{person.email} is disabled and signed out everywhere.")
     elif action == "enable":
-        person.is_active = True
-        person.save(update_fields=["is_active"])
-        messages.success(request, f"{person.email} is enabled.")
+        _try(request, lambda: services.enable_user(user=person), f"{person.email} is enabled.")
+    elif action == "grant-role":
+        role = request.POST.get("role", "")
+        _try(
+            request,
+            lambda: services.grant_role(user=person, role=role),
+            f"{person.email} is now in {_group_name(role)}.",
+        )
+    elif action == "remove-role":
+        role = request.POST.get("role", "")
+        _try(
+            request,
+            lambda: services.revoke_role(user=person, role=role),
+            f"{person.email} is no longer in {_group_name(role)}.",
+        )
     else:
         raise PermissionDenied
     return redirect("access_people")
+
+
+@require_POST
+def revoke_invitation(request, pk: int):
+    """Withdraw a pending invitation (its link stops working, a candidate's seat hold is given
+    back). Another portal's id, or an accepted invitation, is not found here."""
+    _require_people_admin(request)
+    invitation = get_object_or_404(Invitation, pk=pk, accepted_at__isnull=True)
+    services.revoke_invitation(invitation=invitation)
+    messages.success(request, f"The invitation of {invitation.email} is withdrawn.")
+    return redirect("access_people")
+
+
+def _group_name(role: str) -> str:
+    return ROLES[role].group if role in ROLES else role
+
+
+def _try(request, change: Callable[[], None], done: str) -> None:
+    """Make a change that may be refused (no seat left, unknown role): say which it was."""
+    try:
+        change()
+    except services.RoleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)

@@ -1,4 +1,10 @@
-"""API keys of a tenant: making, checking and revoking them."""
+"""API keys of a tenant: making, checking and revoking them.
+
+API access is a plan feature (``billing.entitlements.API_ACCESS``): a key is made only while
+the portal's plan includes it, and ``config.api`` refuses the requests of a portal whose plan
+no longer does (403 with the upgrade message). Keys are kept across a downgrade, so they work
+again after an upgrade unless revoked.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ import secrets
 
 from django.utils import timezone
 
+from billing import entitlements
 from tenants.access.models import ApiKey
+from tenants.selectors import current_tenant
 
 SCOPES = {
     "questions:read": "Read the question bank",
@@ -31,6 +39,9 @@ def create_api_key(*, name: str, scopes: list[str], by=None) -> tuple[ApiKey, st
         raise ApiKeyError(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(SCOPES)}.")
     if not (name or "").strip():
         raise ApiKeyError("A key needs a name, e.g. the system that will use it.")
+    allowance = entitlements.check(current_tenant(), entitlements.API_ACCESS)
+    if not allowance.allowed:
+        raise ApiKeyError(allowance.message)
     prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
         name=name.strip(),

@@ -1,4 +1,5 @@
-"""Sessions end when an account is disabled or when its second factors change."""
+"""Sessions end when an account is disabled or when its second factors change; a disabled or
+erased account gives its billing seat back."""
 
 from __future__ import annotations
 
@@ -39,7 +40,17 @@ def _end_sessions_of_disabled_user(sender, instance, created, **kwargs):
         from tenants.audit.services import record_event
 
         end_all_sessions(user=instance)
+        _release_seat(user=instance)
         record_event(action="user.disabled", obj=instance)
+
+
+def _release_seat(*, user) -> None:
+    """However an account was disabled (People page, erasure, retention purge, Django admin),
+    an inactive account is no active candidate: its seat goes back to the pool."""
+    from billing.services import release_seat
+    from tenants.selectors import current_tenant
+
+    release_seat(tenant=current_tenant(), user_id=user.pk)
 
 
 def _factor_changed(sender, request=None, user=None, **kwargs):
@@ -64,6 +75,22 @@ def _erase_invitations(sender, user, **kwargs):
     from tenants.access.models import Invitation
 
     Invitation.objects.filter(Q(accepted_user=user) | Q(email__iexact=user.email)).delete()
+
+
+@receiver(erasing_user, dispatch_uid="access.erase_seats")
+def _erase_seats(sender, user, **kwargs):
+    """The billing rows of an erased person are in the public schema, out of reach of the
+    tenant's own erasure: free their seat (and any hold of their address) and unname them."""
+    from billing.services import forget_seat_holder
+    from tenants.privacy.selectors import erased_email
+    from tenants.selectors import current_tenant
+
+    forget_seat_holder(
+        tenant=current_tenant(),
+        user_id=user.pk,
+        email=user.email,
+        replacement=erased_email(user_id=user.pk),
+    )
 
 
 def _audit_setting_saved(sender, instance, created, **kwargs):

@@ -11,6 +11,11 @@ def register_people_urls():
     return [
         path("people/", admin_views.people, name="access_people"),
         path("people/<int:pk>/<slug:action>/", admin_views.person_action, name="access_person"),
+        path(
+            "people/invitations/<int:pk>/revoke/",
+            admin_views.revoke_invitation,
+            name="access_revoke_invitation",
+        ),
     ]
 
 

@@ -2,18 +2,23 @@
 
 allauth asks the adapter for its "apps" (``list_apps``) whenever it lists providers on the
 sign-in page or starts, continues or completes a social sign-in. Here they are built, unsaved,
-from the enabled providers of the current tenant schema only: there is no ``SocialApp`` row and
-no ``SOCIALACCOUNT_PROVIDERS`` app anywhere, so a portal can never see or use another portal's
-provider, and the platform (public schema) has none.
+from the providers the current tenant schema offers (enabled, and single sign-on in its plan)
+only: there is no ``SocialApp`` row and no ``SOCIALACCOUNT_PROVIDERS`` app anywhere, so a
+portal can never see or use another portal's provider, and the platform (public schema) has
+none.
 """
 
 from __future__ import annotations
 
 import logging
 
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
+from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from tenants.sso import crypto, selectors
@@ -63,14 +68,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
     ) -> list[SocialApp]:
-        """Unsaved apps for the current tenant's enabled providers, filtered like allauth's.
+        """Unsaved apps for the providers this portal offers (enabled, and single sign-on in
+        its plan: ``selectors.offered_providers``), filtered like allauth's.
 
         ``provider`` matches an app's provider type ("google", "openid_connect", "saml") or
         its ``provider_id`` (the row's slug); ``client_id`` matches the client id (for SAML,
         the slug: allauth's SAML URLs name the app by client id).
         """
         apps = []
-        for row in selectors.enabled_providers():
+        for row in selectors.offered_providers(request=request):
             app = build_social_app(provider=row, request=request)
             if app is None:
                 continue
@@ -80,6 +86,22 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 continue
             apps.append(app)
         return apps
+
+    def save_user(self, request: HttpRequest, sociallogin, form=None):
+        """A first sign-in through SSO joins the portal like an email sign-up: as a candidate
+        holding a seat (unless the sign-up form's invitation already gave a role). With no
+        seat left nothing is kept and the sign-in page says why."""
+        from tenants.access.services import RoleError, join_as_candidate
+
+        try:
+            with transaction.atomic():
+                user = super().save_user(request, sociallogin, form)
+                if not user.groups.exists():
+                    join_as_candidate(user=user)
+        except RoleError as exc:
+            messages.error(request, str(exc))
+            raise ImmediateHttpResponse(redirect("account_login")) from exc
+        return user
 
     def get_app(self, request: HttpRequest, provider, client_id=None) -> SocialApp:
         try:

@@ -15,6 +15,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django_tenants.utils import get_public_schema_name
 
+from billing import entitlements
+from billing import selectors as billing_selectors
+from billing.entitlements import Entitlement
+from tenants.selectors import current_tenant
 from tenants.sso.models import IdentityProvider, ProviderKind
 
 
@@ -23,11 +27,26 @@ def in_tenant_schema() -> bool:
     return connection.schema_name != get_public_schema_name()
 
 
-def enabled_providers() -> list[IdentityProvider]:
-    """The providers people can sign in with on this portal, by name."""
-    if not in_tenant_schema():
+def offered_providers(*, request: HttpRequest | None) -> list[IdentityProvider]:
+    """The providers people can sign in with on this portal, by name: the enabled ones, while
+    the portal's plan includes single sign-on.
+
+    A portal that moved to a plan without it keeps its providers (the admin still lists and
+    edits them) but offers none: they leave the sign-in page, and a sign-in started or
+    completed with one finds no app (404), as with a disabled provider. People who signed in
+    only that way use "Forgot password" on their verified email.
+    """
+    if not in_tenant_schema() or not sso_allowance(request=request).allowed:
         return []
     return list(IdentityProvider.objects.filter(enabled=True))
+
+
+def sso_allowance(*, request: HttpRequest | None) -> Entitlement:
+    """May this portal use single sign-on (``billing.entitlements.SSO``)? With a request, the
+    subscription row is read once for the whole request (allauth asks several times)."""
+    if request is not None and getattr(request, "tenant", None) is not None:
+        return billing_selectors.feature_for(request, entitlements.SSO)
+    return entitlements.check(current_tenant(), entitlements.SSO)
 
 
 def all_providers() -> QuerySet[IdentityProvider]:

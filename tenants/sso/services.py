@@ -2,8 +2,11 @@
 
 Every function works in the current connection schema, which must be a tenant schema. Rules
 live in ``IdentityProvider.clean`` and are checked here before anything is written; a refused
-change raises ``ValidationError`` and writes nothing. Audit entries say what happened and to
-which provider, never a secret.
+change raises ``ValidationError`` and writes nothing. Single sign-on is a plan feature: adding a
+provider or enabling one needs it (``billing.entitlements.SSO``); changing, disabling and
+deleting the providers a portal already has do not, so a portal that moved to a smaller plan
+keeps its settings for the day it upgrades again (sign-in stops offering them meanwhile).
+Audit entries say what happened and to which provider, never a secret.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from billing import entitlements
 from tenants.audit.models import AuditAction
 from tenants.audit.services import record_event
+from tenants.selectors import current_tenant
 from tenants.sso import crypto
 from tenants.sso.models import (
     CONFIG_FIELDS,
@@ -55,6 +60,7 @@ def add_identity_provider(
     request: HttpRequest | None = None,
 ) -> IdentityProvider:
     """Add a provider to this portal and record ``settings.changed`` (``sso: added``)."""
+    require_sso_in_plan()
     provider = IdentityProvider(
         kind=kind,
         slug=slug.strip(),
@@ -101,6 +107,8 @@ def change_identity_provider(
         raise ValueError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
     # Work on a fresh copy, so a refused change leaves the caller's object as it was.
     current = IdentityProvider.objects.select_for_update().get(pk=provider.pk)
+    if changes.get("enabled") and not current.enabled:
+        require_sso_in_plan()
     before = {field: getattr(current, field) for field in CHANGEABLE_FIELDS}
     for field, value in changes.items():
         setattr(current, field, value.strip() if isinstance(value, str) else value)
@@ -156,6 +164,13 @@ def remove_identity_provider(
         detail={"sso": "removed", "kind": provider.kind},
     )
     provider.delete()
+
+
+def require_sso_in_plan() -> None:
+    """Refuse, with the upgrade message, when this portal's plan has no single sign-on."""
+    allowance = entitlements.check(current_tenant(), entitlements.SSO)
+    if not allowance.allowed:
+        raise ValidationError(allowance.message, code="plan")
 
 
 def reencrypt_provider_secrets() -> int:

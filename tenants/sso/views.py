@@ -3,6 +3,8 @@
 For the tenant admin only (today: superusers; others get 403, and Wagtail sends users without
 admin access to the sign-in page). Providers are read from the current tenant schema only, so
 another portal's ids answer 404. The client secret is write-only: no page ever renders it.
+Without single sign-on in the portal's plan, the pages say so and link to billing; adding and
+enabling are refused with that message (the services enforce it).
 """
 
 from __future__ import annotations
@@ -38,11 +40,18 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         (provider, selectors.endpoints_for(provider=provider, request=request))
         for provider in selectors.all_providers()
     ]
-    return TemplateResponse(request, "sso/admin/index.html", {"rows": rows})
+    allowance = selectors.sso_allowance(request=request)
+    return TemplateResponse(request, "sso/admin/index.html", {"rows": rows, "allowance": allowance})
 
 
 def provider_add(request: HttpRequest) -> HttpResponse:
     _require_tenant_admin(request)
+    allowance = selectors.sso_allowance(request=request)
+    if not allowance.allowed:
+        # The upgrade message instead of a form that could only be refused.
+        return TemplateResponse(
+            request, "sso/admin/upgrade.html", {"allowance": allowance, "title": "Add provider"}
+        )
     form = AddProviderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -15,7 +15,8 @@
  *    holds and any still in the queue. A "stale" reply (another tab saved a newer answer)
  *    puts the server's answer in the form and says so. "closed"/"late" stop saving.
  *  - Integrity signals (tab hidden, window blur, paste, leaving full screen, offline) are
- *    batched to the attempt's events endpoint.
+ *    batched to the attempt's events endpoint; ``window.VivaPlayer.report`` lets webcam.js
+ *    add the camera's own.
  */
 (function () {
   "use strict";
@@ -814,6 +815,9 @@
       if (pendingCount() && !inFlight && !retryTimer) flush();
     }, 15000);
   }
+
+  // webcam.js reports the camera's state through the same batched, retried queue.
+  window.VivaPlayer = { report: report };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
