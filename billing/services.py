@@ -76,7 +76,7 @@ def ensure_plan_price(plan: Plan) -> str:
 
 def ai_credit_price_decimal() -> str:
     """What one AI credit beyond the plan's credits costs, in minor units (fractions allowed)."""
-    return str(getattr(settings, "VIVA_AI_CREDIT_PRICE_DECIMAL", "2"))
+    return str(settings.VIVA_AI_CREDIT_PRICE_DECIMAL)
 
 
 def ensure_ai_metered_price(currency: str) -> str:

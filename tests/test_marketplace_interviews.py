@@ -321,7 +321,11 @@ def test_publishing_from_the_interview_templates_admin(portals):
     template = authored_template(press)
     author = make_member(press, "author@press.test", role="author")
     admin = press.login_admin()
-    page = admin.get(f"/cms/interviews/templates/{template.pk}/publish/")
+    listing_page = admin.get("/cms/interviews/templates/")
+    connection.set_schema_to_public()
+    publish_url = f"/cms/interviews/templates/{template.pk}/publish/"
+    assert listing_page.status_code == 200 and publish_url in listing_page.content.decode()
+    page = admin.get(publish_url)
     connection.set_schema_to_public()
     assert page.status_code == 200 and b"Publish to marketplace" in page.content
     # Bad input: a paid listing without the selling entitlement; nothing is created.

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -445,9 +446,9 @@ class TemplateIndexView(generic.IndexView):
         buttons = super().get_list_more_buttons(instance)
         if instance.source_listing_id is None and _may_publish(self.request):
             buttons.append(
-                MenuItem(
+                ListingMenuItem(
                     "Publish to marketplace",
-                    reverse("interview_templates:publish", args=[instance.pk]),
+                    url=reverse("interview_templates:publish", args=[instance.pk]),
                     icon_name="pick",
                     priority=40,
                 )

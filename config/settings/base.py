@@ -122,6 +122,8 @@ VIVA_STRIPE_DOUBLE_URL = os.environ.get("VIVA_STRIPE_DOUBLE_URL", "http://localh
 VIVA_STRIPE_DOUBLE_WEBHOOK_URL = os.environ.get("VIVA_STRIPE_DOUBLE_WEBHOOK_URL", "")
 VIVA_STRIPE_AI_METER_EVENT = os.environ.get("VIVA_STRIPE_AI_METER_EVENT", "viva_ai_credits")
 VIVA_BILLING_GRACE_DAYS = int(os.environ.get("VIVA_BILLING_GRACE_DAYS", "7"))
+# What one AI credit beyond the plan's monthly credits costs, in cents (fractions allowed).
+VIVA_AI_CREDIT_PRICE_DECIMAL = os.environ.get("VIVA_AI_CREDIT_PRICE_DECIMAL", "2")
 # Question files larger than this are previewed and imported by a background task.
 VIVA_IMPORT_INLINE_MAX_BYTES = int(os.environ.get("VIVA_IMPORT_INLINE_MAX_BYTES", 1024 * 1024))
 VIVA_SPARE_POOL_SIZE = int(os.environ.get("VIVA_SPARE_POOL_SIZE", "2"))
