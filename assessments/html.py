@@ -11,6 +11,8 @@ for _tag in ("span", "div", "code", "pre"):
     _ATTRIBUTES.setdefault(_tag, set()).add("class")
 
 
-def sanitise_html(html: str) -> str:
-    """``html`` without scripts, event handlers, styles or unsafe URLs."""
-    return nh3.clean(html or "", attributes=_ATTRIBUTES).strip()
+def sanitise_html(html: str, *, extra_url_schemes: frozenset[str] = frozenset()) -> str:
+    """``html`` without scripts, event handlers, styles or unsafe URLs. ``extra_url_schemes``
+    are kept besides ammonia's safe ones (the marketplace's ``viva-media:`` image references)."""
+    schemes = set(nh3.ALLOWED_URL_SCHEMES) | extra_url_schemes
+    return nh3.clean(html or "", attributes=_ATTRIBUTES, url_schemes=schemes).strip()

@@ -107,7 +107,10 @@ def install(request: HttpRequest, listing_id: int) -> HttpResponse:
         _refused(request, error)
     else:
         if result.created:
-            messages.success(request, f"“{listing.title}” is installed in your question bank.")
+            place = (
+                "interview templates" if listing.kind == Listing.Kind.INTERVIEW else "question bank"
+            )
+            messages.success(request, f"“{listing.title}” is installed in your {place}.")
         else:
             messages.info(request, "Already installed: nothing changed.")
     return redirect("marketplace_admin:listing", listing.pk)
@@ -163,7 +166,12 @@ def update(request: HttpRequest, listing_id: int) -> HttpResponse:
         except MarketplaceError as error:
             _refused(request, error)
         else:
-            messages.success(request, f"Updated to version {latest.number}: a new exam version.")
+            change = (
+                "your interview template, in place"
+                if listing.kind == Listing.Kind.INTERVIEW
+                else "a new exam version"
+            )
+            messages.success(request, f"Updated to version {latest.number}: {change}.")
         return redirect("marketplace_admin:listing", listing.pk)
     return _render(
         request,

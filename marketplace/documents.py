@@ -11,7 +11,9 @@ needs around it::
                              {"kind": "pool", "count": 2, "questions": ["q…", "q…"],
                               "points": null}]}],
      "questions": [{"ref": "q3f…", "type": "essay", "title": "...", "stem": "<p>…</p>",
-                    "data": {...}, "explanation": "", "tags": [...], "difficulty": 3}]}
+                    "data": {...}, "explanation": "", "tags": [...], "difficulty": 3}],
+     "media": {"3fa9…": {"content_type": "image/png", "width": 640, "height": 480,
+                         "sha256": "3fa9…", "data": "<base64>"}}}
 
 An interview template (``kind`` "interview") carries no exam: it is the publisher's
 ``InterviewTemplate`` with its competencies and questions::
@@ -25,20 +27,30 @@ An interview template (``kind`` "interview") carries no exam: it is the publishe
 ``ref`` is stable across versions of the same publisher question (a hash, not its id), which
 is what lets an update tell changed questions from added and removed ones. Rubrics travel in
 an essay's ``data``. Window, network allowlist and who sits the exam are the buyer's business
-and are not part of a template. Media is not carried: images in texts are dropped at publish
-time with a warning (an ``<img>`` points into the publisher's media, which a buyer can never
-read, or to a third party that would learn who opens the exam).
+and are not part of a template.
+
+Media travels inside the document (``marketplace.media``): at publish time each ``<img>`` of
+a text (description, section instructions, stems, explanations) that shows a file of the
+publisher's own media is read, checked and carried under ``media`` by the key of its content
+hash, and the tag becomes ``<img src="viva-media:<key>" alt width height>``. Other images (a
+third party's, which would learn who opens the exam, ``data:`` URIs, another portal's path)
+are dropped with a warning. ``validate_document`` refuses an entry whose bytes are not a
+PNG, JPEG, GIF or WebP image, exceed ``MARKETPLACE_MAX_IMAGE_BYTES``, or do not match their
+hash, key or declared size, and a text image that does not name an entry; every entry must
+be used. Samples show their own images as ``data:`` URIs; installing puts them in the
+buyer's image library.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+
+from marketplace import media as carried
 
 FORMAT = "viva-template"
 VERSION = 1
@@ -65,7 +77,6 @@ INTERVIEW_QUESTION_FIELDS = ("ref", "kind", "competency", "prompt", "ideal_answe
 INTERVIEW_CONTENT_FIELDS = INTERVIEW_QUESTION_FIELDS[1:]
 #: Header fields of an interview document an update compares (shown like exam settings).
 INTERVIEW_HEADER = ("industry", "role", "competencies")
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 
 
 class DocumentError(ValueError):
@@ -93,12 +104,6 @@ def question_ref(*, schema: str, question_id: int) -> str:
     return "q" + hashlib.sha256(f"{schema}:{question_id}".encode()).hexdigest()[:16]
 
 
-def strip_media(html: str) -> tuple[str, int]:
-    """``html`` without images, and how many were dropped."""
-    cleaned, count = _IMG.subn("", html or "")
-    return cleaned, count
-
-
 # -- building (in the publisher's schema) -----------------------------------------------------
 
 
@@ -108,14 +113,27 @@ class Built:
     warnings: list[str] = field(default_factory=list)
 
 
-def _question_record(ref: str, snapshot: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
-    stem, dropped_stem = strip_media(snapshot.get("stem", ""))
-    explanation, dropped_expl = strip_media(snapshot.get("explanation", ""))
+DROPPED = "only images from this portal's own media travel with a template"
+
+
+def _carry(collector: carried.Collector, html: str, *, place: str) -> tuple[str, int]:
+    """``collector.carry`` with a refused image as a ``DocumentError``."""
+    try:
+        return collector.carry(html, place=place)
+    except carried.MediaError as error:
+        raise DocumentError(str(error)) from None
+
+
+def _question_record(
+    ref: str, snapshot: dict[str, Any], warnings: list[str], collector: carried.Collector
+) -> dict[str, Any]:
+    place = f"“{snapshot['title']}”"
+    stem, dropped_stem = _carry(collector, snapshot.get("stem", ""), place=f"{place}, stem")
+    explanation, dropped_expl = _carry(
+        collector, snapshot.get("explanation", ""), place=f"{place}, explanation"
+    )
     if dropped_stem or dropped_expl:
-        warnings.append(
-            f"“{snapshot['title']}”: {dropped_stem + dropped_expl} image(s) dropped "
-            "(media is not carried by templates)"
-        )
+        warnings.append(f"{place}: {dropped_stem + dropped_expl} image(s) dropped ({DROPPED})")
     return {
         "ref": ref,
         "type": snapshot["type"],
@@ -149,12 +167,14 @@ def build_from_exam(*, exam_id: int, schema: str, kind: str) -> Built:
     ]
     pinned = {v.pk: v.snapshot for v in QuestionVersion.objects.filter(pk__in=pinned_ids)}
     warnings: list[str] = []
+    collector = carried.Collector(schema=schema)
     questions: dict[str, dict[str, Any]] = {}
 
     def add(q: dict[str, Any]) -> str:
         ref = question_ref(schema=schema, question_id=q["question_id"])
         if ref not in questions:
-            questions[ref] = _question_record(ref, pinned[q["question_version_id"]], warnings)
+            snapshot = pinned[q["question_version_id"]]
+            questions[ref] = _question_record(ref, snapshot, warnings, collector)
         return ref
 
     sections = []
@@ -176,19 +196,26 @@ def build_from_exam(*, exam_id: int, schema: str, kind: str) -> Built:
                         "points": None if points == own or len(points) != 1 else points.pop(),
                     }
                 )
-        instructions, dropped = strip_media(section.get("instructions", ""))
+        place = f"section “{section['title']}”"
+        instructions, dropped = _carry(
+            collector, section.get("instructions", ""), place=f"{place}, instructions"
+        )
         if dropped:
-            warnings.append(f"section “{section['title']}”: {dropped} image(s) dropped")
+            warnings.append(f"{place}: {dropped} image(s) dropped ({DROPPED})")
         sections.append({"title": section["title"], "instructions": instructions, "items": items})
+    description, dropped = _carry(collector, exam.description, place="the exam's description")
+    if dropped:
+        warnings.append(f"the exam's description: {dropped} image(s) dropped ({DROPPED})")
     document = {
         "format": FORMAT,
         "version": VERSION,
         "kind": kind,
         "title": exam.title,
-        "description": exam.description,
+        "description": description,
         "settings": {name: snapshot["settings"][name] for name in TEMPLATE_SETTINGS},
         "sections": sections,
         "questions": list(questions.values()),
+        "media": collector.media,
     }
     return Built(document=document, warnings=warnings)
 
@@ -260,9 +287,13 @@ def build_from_category(*, category_id: int, schema: str, title: str) -> Built:
         for v in QuestionVersion.objects.filter(question__in=questions)
     }
     warnings: list[str] = []
+    collector = carried.Collector(schema=schema)
     records = [
         _question_record(
-            question_ref(schema=schema, question_id=q.pk), versions[(q.pk, q.version)], warnings
+            question_ref(schema=schema, question_id=q.pk),
+            versions[(q.pk, q.version)],
+            warnings,
+            collector,
         )
         for q in questions
     ]
@@ -275,6 +306,7 @@ def build_from_category(*, category_id: int, schema: str, title: str) -> Built:
         "settings": {},
         "sections": [],
         "questions": records,
+        "media": collector.media,
     }
     return Built(document=document, warnings=warnings)
 
@@ -313,6 +345,7 @@ def validate_document(document: Any) -> dict[str, Any]:
         errors.append(f"more than {MAX_QUESTIONS} questions")
     normalised_questions = []
     refs: set[str] = set()
+    texts: list[tuple[str, Any]] = [("description", document.get("description", ""))]
     for number, q in enumerate(questions, start=1):
         place = f"question {number}"
         if not isinstance(q, dict):
@@ -347,8 +380,7 @@ def validate_document(document: Any) -> dict[str, Any]:
         if not isinstance(difficulty, int) or not 1 <= difficulty <= 5:
             errors.append(f"{place}: difficulty must be 1 to 5")
         for text in ("stem", "explanation"):
-            if not isinstance(q.get(text, ""), str):
-                errors.append(f"{place}: {text} must be text")
+            texts.append((f"{place}: {text}", q.get(text, "")))
         normalised_questions.append({**q, "data": data})
     sections = document.get("sections") or []
     if kind == "exam" and not sections:
@@ -362,6 +394,7 @@ def validate_document(document: Any) -> dict[str, Any]:
         if not isinstance(section, dict) or not str(section.get("title") or "").strip():
             errors.append(f"{place}: title is empty")
             continue
+        texts.append((f"{place}: instructions", section.get("instructions", "")))
         items = section.get("items")
         if not isinstance(items, list) or not items:
             errors.append(f"{place} has no questions")
@@ -388,9 +421,30 @@ def validate_document(document: Any) -> dict[str, Any]:
     template_settings = document.get("settings") or {}
     if not isinstance(template_settings, dict) or set(template_settings) - set(TEMPLATE_SETTINGS):
         errors.append(f"settings may only hold {', '.join(TEMPLATE_SETTINGS)}")
+    media = _validate_media(document.get("media"), texts, errors)
     if errors:
         raise DocumentError(errors)
-    return {**document, "questions": normalised_questions}
+    return {**document, "questions": normalised_questions, "media": media}
+
+
+def _validate_media(
+    media: Any, texts: list[tuple[str, Any]], errors: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The document's media, adding to ``errors`` each bad entry, each text that is not text
+    or shows an image the template does not carry, and each entry no text uses (a document
+    carries nothing a buyer is not shown)."""
+    media, media_errors = carried.validate_media(media)
+    errors.extend(media_errors)
+    used: set[str] = set()
+    for place, html in texts:
+        if not isinstance(html, str):
+            errors.append(f"{place} must be text")
+            continue
+        text_errors, keys = carried.reference_errors(html, place=place, media=media)
+        errors.extend(text_errors)
+        used |= keys
+    errors.extend(f"media {key!r} is not used by any text" for key in media if key not in used)
+    return media
 
 
 def _text(value: Any, *, place: str, name: str, limit: int | None, errors: list[str]) -> str:
@@ -489,8 +543,8 @@ def _validate_interview(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def sample_questions(document: dict[str, Any], *, count: int = 3) -> list[dict[str, Any]]:
-    """What a preview shows: the first ``count`` questions as a candidate sees them."""
-    from assessments.html import sanitise_html
+    """What a preview shows: the first ``count`` questions as a candidate sees them, with
+    their own images inline (``data:`` URIs) and nothing else of the document's media."""
     from assessments.questions import get_type
 
     if document["kind"] == "interview":
@@ -502,7 +556,7 @@ def sample_questions(document: dict[str, Any], *, count: int = 3) -> list[dict[s
                 "position": position,
                 "type": q["type"],
                 "title": q["title"],
-                "stem": sanitise_html(q.get("stem", "")),
+                "stem": carried.with_data_uris(q.get("stem", ""), document.get("media") or {}),
                 "candidate_view": get_type(q["type"]).render_context(q["data"]),
             }
         )

@@ -101,7 +101,11 @@ def catalogue(
             + SearchVector("description", weight="C", config="english")
         )
         search = SearchQuery(query, search_type="websearch", config="english")
-        listings = listings.annotate(rank=SearchRank(vector, search)).filter(rank__gt=0)
+        # Filter on the match (``@@``): ts_rank gives 1e-20, not 0, to a listing matching
+        # only some words, so ``rank > 0`` turned "data science" into "data OR science".
+        listings = listings.annotate(searched=vector, rank=SearchRank(vector, search)).filter(
+            searched=search
+        )
     order = SORTS.get(sort or "")
     if order is None:
         order = ["-rank", "title"] if query else ["title", "id"]
@@ -137,7 +141,9 @@ def published_reviews(listing: Listing) -> QuerySet[Review]:
 
 
 def public_listing(listing: Listing, *, detail: bool = False) -> dict[str, Any]:
-    """What anyone may see of a published listing (JSON-ready). Never the document."""
+    """What anyone may see of a published listing (JSON-ready). Never the document: a
+    sample's stem holds only that sample's own images, inline as ``data:`` URIs (made at
+    publish time by ``documents.sample_questions``), so no other image of it leaves here."""
     data: dict[str, Any] = {
         "slug": listing.slug,
         "title": listing.title,

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import schema_context
 
-from marketplace import documents
+from marketplace import documents, media
 from marketplace.documents import DocumentDiff, DocumentError
 from marketplace.models import (
     Installation,
@@ -414,8 +414,9 @@ def install_listing(
     bank listings, active bank questions under *Marketplace / <title>* (and an exam published
     as its first version); for interview listings, an editable interview template that
     records the listing and version it came from. Idempotent (installing again changes
-    nothing; ``update_installation`` moves to a newer version) and all-or-nothing."""
-    with transaction.atomic():
+    nothing; ``update_installation`` moves to a newer version) and all-or-nothing: image files
+    written to the buyer's media are deleted again when the transaction fails."""
+    with media.removed_if_failed() as written, transaction.atomic():
         listing = visible_listing(tenant=buyer, listing_id=listing.pk)
         if listing.publisher_id != buyer.pk and listing.status != Listing.Status.PUBLISHED:
             raise _not_found()
@@ -427,7 +428,11 @@ def install_listing(
         document = _checked(version)
         with schema_context(buyer.schema_name):
             landed = _land(
-                document=document, listing=listing, version=version.number, previous=None
+                document=document,
+                listing=listing,
+                version=version.number,
+                previous=None,
+                written=written,
             )
         installation = Installation.objects.create(
             buyer=buyer,
@@ -482,7 +487,7 @@ def update_installation(
     untouched. An interview template is updated in place with what the publisher changed
     (``land_template_document``); turns keep the text they asked. Updating to the installed
     version changes nothing."""
-    with transaction.atomic():
+    with media.removed_if_failed() as written, transaction.atomic():
         listing = Listing.objects.filter(pk=listing.pk).first()
         if listing is None:
             raise _not_found()
@@ -505,7 +510,11 @@ def update_installation(
         document = _checked(target)
         with schema_context(buyer.schema_name):
             landed = _land(
-                document=document, listing=listing, version=target.number, previous=installation
+                document=document,
+                listing=listing,
+                version=target.number,
+                previous=installation,
+                written=written,
             )
         for name, value in landed.items():
             setattr(installation, name, value)
@@ -534,15 +543,21 @@ def _pool_key(s_number: int, i_number: int) -> str:
 
 
 def _land(
-    *, document: dict[str, Any], listing: Listing, version: int, previous: Installation | None
+    *,
+    document: dict[str, Any],
+    listing: Listing,
+    version: int,
+    previous: Installation | None,
+    written: list,
 ) -> dict:
     """Write ``document`` into the current (buyer's) schema; with ``previous``, over what an
-    earlier version left. Returns the ids to record on the installation."""
+    earlier version left. Returns the ids to record on the installation; image files it
+    wrote are added to ``written``."""
     if document["kind"] == "interview":
         return _land_interview(
             document=document, listing=listing, version=version, previous=previous
         )
-    return _land_exam(document=document, listing=listing, previous=previous)
+    return _land_exam(document=document, listing=listing, previous=previous, written=written)
 
 
 def _land_interview(
@@ -569,8 +584,35 @@ def _land_interview(
     }
 
 
+def _localise_texts(document: dict[str, Any], *, written: list) -> dict[str, Any]:
+    """``document`` with its carried images landed in the buyer's image library and every
+    text pointing at the buyer's own renditions instead of ``viva-media:`` references."""
+    texts = [document.get("description", "")]
+    texts += [s.get("instructions", "") for s in document["sections"]]
+    texts += [q.get(f, "") for q in document["questions"] for f in ("stem", "explanation")]
+    renditions = media.land_media(
+        document.get("media") or {}, titles=media.titles_of(texts), written=written
+    )
+    return {
+        **document,
+        "description": media.localised(document.get("description", ""), renditions),
+        "sections": [
+            {**s, "instructions": media.localised(s.get("instructions", ""), renditions)}
+            for s in document["sections"]
+        ],
+        "questions": [
+            {
+                **q,
+                "stem": media.localised(q.get("stem", ""), renditions),
+                "explanation": media.localised(q.get("explanation", ""), renditions),
+            }
+            for q in document["questions"]
+        ],
+    }
+
+
 def _land_exam(
-    *, document: dict[str, Any], listing: Listing, previous: Installation | None
+    *, document: dict[str, Any], listing: Listing, previous: Installation | None, written: list
 ) -> dict:
     from assessments import services as bank
     from assessments.exams import services as exams
@@ -599,14 +641,18 @@ def _land_exam(
         found = {q.pk: q for q in Question.objects.filter(pk__in=ids.values())}
         existing = {ref: found[pk] for ref, pk in ids.items() if pk in found}
     old_by_ref = {q["ref"]: q for q in (previous.version.document["questions"] if previous else [])}
+    # Texts as the buyer stores them (images in its own library); changes are still found by
+    # comparing the documents, whose references do not depend on the buyer.
+    local = _localise_texts(document, written=written)
+    shown = {q["ref"]: q for q in local["questions"]}
     to_create = []
     for q in document["questions"]:
         content = {
             "type": q["type"],
             "title": q["title"],
-            "stem": q.get("stem", ""),
+            "stem": shown[q["ref"]]["stem"],
             "data": q["data"],
-            "explanation": q.get("explanation", ""),
+            "explanation": shown[q["ref"]]["explanation"],
             "tags": q.get("tags", []),
             "difficulty": q.get("difficulty", 3),
         }
@@ -649,7 +695,7 @@ def _land_exam(
                 exam = exams.create_exam(
                     by=None,
                     title=document["title"],
-                    description=document["description"],
+                    description=local["description"],
                     **settings,
                 )
             except exams.ExamError as error:  # e.g. the plan's exam limit, with its message
@@ -659,12 +705,12 @@ def _land_exam(
                 exam=exam,
                 by=None,
                 title=document["title"],
-                description=document["description"],
+                description=local["description"],
                 **settings,
             )
             for section in list(exam.sections.all()):
                 exams.remove_section(section=section)
-        for s_number, section_doc in enumerate(document["sections"], start=1):
+        for s_number, section_doc in enumerate(local["sections"], start=1):
             section = exams.add_section(
                 exam=exam, title=section_doc["title"], instructions=section_doc["instructions"]
             )

@@ -146,7 +146,11 @@ class MarketplacePublishForm(forms.Form):
     level = forms.ChoiceField(choices=LEVELS, initial="professional")
     price_model = forms.ChoiceField(choices=PRICES, initial="free", label="Price")
     price = forms.DecimalField(
-        min_value=0, decimal_places=2, required=False, help_text="In the currency below."
+        min_value=0,
+        decimal_places=2,
+        required=False,
+        label="Amount",  # "Price" already names the price model: two fields, one name
+        help_text="In the currency below.",
     )
     currency = forms.CharField(max_length=3, initial="usd")
     licence_terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

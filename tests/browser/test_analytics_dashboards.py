@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from assessments.analytics.demo import PRACTICE_TITLE, seed_demo_results
 from assessments.demo_bank import EXAM_TITLE, seed_question_bank
-from tests.browser.test_accessibility import serious_violations
+from tests.browser.test_accessibility import settled_violations
 from tests.conftest import PASSWORD, make_member
 
 
@@ -18,12 +18,6 @@ def _sign_in(page, base: str, email: str, next_path: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In", exact=True).click()
-
-
-def _settled_violations(page) -> list[str]:
-    """axe once Wagtail's message fade-in is over (mid-animation colours are not the page's)."""
-    page.evaluate("async () => await Promise.all(document.getAnimations().map(a => a.finished))")
-    return serious_violations(page)
 
 
 def _watch_csp(page) -> list[str]:
@@ -49,7 +43,7 @@ def test_teacher_dashboards_and_student_results_are_usable_and_accessible(
     csp = _watch_csp(page)
     _sign_in(page, base, portal.admin_email, "/cms/analytics/")
     expect(page.get_by_role("link", name=EXAM_TITLE).first).to_be_visible()
-    assert _settled_violations(page) == [], "analytics index"
+    assert settled_violations(page) == [], "analytics index"
 
     page.get_by_role("link", name=EXAM_TITLE).first.click()
     expect(page.get_by_role("heading", name="Score distribution")).to_be_visible()
@@ -58,14 +52,14 @@ def test_teacher_dashboards_and_student_results_are_usable_and_accessible(
     page.get_by_text("data table").first.click()
     expect(page.locator("figure.analytics-chart table").first).to_be_visible()
     expect(page.get_by_role("link", name="Report").first).to_be_visible()  # a candidate's PDF
-    assert _settled_violations(page) == [], "exam dashboard"
+    assert settled_violations(page) == [], "exam dashboard"
     screenshot(page, "exam-dashboard")
 
     # Drill down to one item: its statistics and the options candidates chose.
     page.locator("h2:text('Items') ~ table a").first.click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert "/item/" in page.url
-    assert _settled_violations(page) == [], "item detail"
+    assert settled_violations(page) == [], "item detail"
 
     student = browser.new_context().new_page()
     student_csp = _watch_csp(student)
@@ -73,7 +67,7 @@ def test_teacher_dashboards_and_student_results_are_usable_and_accessible(
     expect(student.get_by_role("heading", name="Your results")).to_be_visible()
     expect(student.get_by_role("heading", name="Progress over time")).to_be_visible()
     expect(student.get_by_text(PRACTICE_TITLE).first).to_be_visible()
-    assert _settled_violations(student) == [], "candidate results"
+    assert settled_violations(student) == [], "candidate results"
     screenshot(student, "candidate-results")
     student.context.close()
 
