@@ -240,22 +240,29 @@ def ensure_seat_price(
     *, lookup_key: str, product_name: str, unit_amount: int, currency: str
 ) -> Price:
     """The monthly per-seat price of a plan, created (with its product) on first use."""
-    stripe_client = client()
-    found = _call(stripe_client.v1.prices.list, params={"lookup_keys": [lookup_key], "limit": 1})
-    for price in found.data:
-        return Price(id=price.id, lookup_key=lookup_key, unit_amount=price.unit_amount or 0)
-    product = _call(stripe_client.v1.products.create, params={"name": product_name})
-    price = _call(
-        stripe_client.v1.prices.create,
-        params={
-            "product": product.id,
+    return _price_by_lookup_key(
+        lookup_key=lookup_key,
+        product_name=product_name,
+        price={
             "unit_amount": unit_amount,
             "currency": currency,
             "recurring": {"interval": "month", "usage_type": "licensed"},
-            "lookup_key": lookup_key,
         },
     )
-    return Price(id=price.id, lookup_key=lookup_key, unit_amount=price.unit_amount or 0)
+
+
+def _price_by_lookup_key(*, lookup_key: str, product_name: str, price: dict[str, Any]) -> Price:
+    """The price with ``lookup_key``, or a new one with ``price``'s terms on a new product."""
+    stripe_client = client()
+    found = _call(stripe_client.v1.prices.list, params={"lookup_keys": [lookup_key], "limit": 1})
+    for existing in found.data:
+        return Price(id=existing.id, lookup_key=lookup_key, unit_amount=existing.unit_amount or 0)
+    product = _call(stripe_client.v1.products.create, params={"name": product_name})
+    created = _call(
+        stripe_client.v1.prices.create,
+        params={"product": product.id, "lookup_key": lookup_key, **price},
+    )
+    return Price(id=created.id, lookup_key=lookup_key, unit_amount=created.unit_amount or 0)
 
 
 def ensure_meter(*, event_name: str, display_name: str) -> str:
@@ -291,22 +298,15 @@ def ensure_metered_price(
     """The monthly price billing the units a meter summed (``unit_amount_decimal`` minor
     units each, fractions of a cent allowed), created (with its product) on first use. A
     subscription item on it has no quantity: Stripe bills what the meter counted."""
-    stripe_client = client()
-    found = _call(stripe_client.v1.prices.list, params={"lookup_keys": [lookup_key], "limit": 1})
-    for price in found.data:
-        return Price(id=price.id, lookup_key=lookup_key, unit_amount=price.unit_amount or 0)
-    product = _call(stripe_client.v1.products.create, params={"name": product_name})
-    price = _call(
-        stripe_client.v1.prices.create,
-        params={
-            "product": product.id,
+    return _price_by_lookup_key(
+        lookup_key=lookup_key,
+        product_name=product_name,
+        price={
             "unit_amount_decimal": unit_amount_decimal,
             "currency": currency,
             "recurring": {"interval": "month", "usage_type": "metered", "meter": meter_id},
-            "lookup_key": lookup_key,
         },
     )
-    return Price(id=price.id, lookup_key=lookup_key, unit_amount=price.unit_amount or 0)
 
 
 # --- checkout and portal ---------------------------------------------------------------------
