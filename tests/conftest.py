@@ -158,22 +158,51 @@ def committed_db(django_db_setup, django_db_blocker) -> Iterator[None]:
             yield
         finally:
             connection.set_schema_to_public()
-            for tenant in Tenant.objects.exclude(schema_name__in=before):
+            made = Tenant.objects.exclude(schema_name__in=before)
+            _forget_marketplace_rows(tenants=made)
+            for tenant in made:
                 services.drop_tenant(tenant)
             services.refill_spare_pool()
             _forget_local_stripe_state(since=started)
 
 
+def _forget_marketplace_rows(*, tenants) -> None:
+    """Marketplace rows name their tenants and listings with PROTECT (a sold listing must not
+    vanish under its buyers): remove those of ``tenants`` before the tenants are dropped.
+    Listing versions refuse ``delete()`` by design, so they go by a queryset delete."""
+    from django.db.models import Q, QuerySet
+
+    from marketplace.models import (
+        Installation,
+        Licence,
+        Listing,
+        ListingVersion,
+        PublisherAccount,
+        Purchase,
+    )
+
+    listings = Listing.objects.filter(publisher__in=tenants)
+    Purchase.objects.filter(Q(listing__in=listings) | Q(buyer__in=tenants)).delete()
+    Installation.objects.filter(listing__in=listings).delete()
+    Licence.objects.filter(listing__in=listings).delete()
+    QuerySet.delete(ListingVersion.objects.filter(listing__in=listings))
+    listings.delete()
+    PublisherAccount.objects.filter(publisher__in=tenants).delete()
+
+
 def _forget_local_stripe_state(*, since) -> None:
     """Drop what the local Stripe double stored for committed tests (customers, sessions,
-    subscriptions, events, idempotency keys), so a portal provisioned again under the same
-    slug is a new customer. Products, prices and meters stay: the plans point at them."""
+    subscriptions, events, idempotency keys) and the webhook events the app received, so a
+    portal provisioned again under the same slug is a new customer. Products, prices and
+    meters stay: the plans point at them."""
+    from billing.models import StripeEvent
     from billing.stripe_double.models import DoubleIdempotencyKey, DoubleObject
 
     DoubleObject.objects.filter(created__gte=since).exclude(
         object__in=("product", "price", "billing.meter")
     ).delete()
     DoubleIdempotencyKey.objects.filter(created__gte=since).delete()
+    StripeEvent.objects.filter(received_at__gte=since).delete()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from django.utils import timezone
 from billing import entitlements, gateway, services
 from billing.models import Plan, SeatAssignment, StripeEvent, Subscription, UsageRecord
 from billing.stripe_double import delivery, store
-from billing.stripe_double.models import DoubleIdempotencyKey, DoubleObject
+from billing.stripe_double.models import DoubleObject
 from tests.conftest import make_member
 
 WEBHOOK = "/billing/stripe/webhook/"
@@ -649,38 +649,29 @@ def test_the_billing_demo_puts_acme_on_starter_and_uni_on_pro_with_invoices(
 
 def test_checkout_with_real_commits_delivers_the_webhook_after_commit(make_committed_portal):
     """No test transaction: the double's page commits, its webhook goes out after commit
-    (through the Celery task, in-process) and the default deliverer reaches the app."""
+    (through the Celery task, in-process) and the default deliverer reaches the app.
+    ``committed_db`` removes what the double and the app stored."""
     objects_before = set(DoubleObject.objects.values_list("id", flat=True))
-    events_before = set(StripeEvent.objects.values_list("id", flat=True))
-    prices_before = dict(Plan.objects.values_list("code", "stripe_price_id"))
-    keys_before = set(DoubleIdempotencyKey.objects.values_list("key", flat=True))
-    try:
-        portal = make_committed_portal("commity")
-        change = services.choose_plan(
-            tenant=portal.tenant,
-            plan=Plan.objects.get(code="enterprise"),
-            seats=3,
-            email=portal.admin_email,
-            success_url=f"http://{portal.domain}/cms/billing/?session_id={{CHECKOUT_SESSION_ID}}",
-            cancel_url=f"http://{portal.domain}/cms/billing/",
-        )
-        path = change.checkout_url.removeprefix("http://localhost:8000")
-        assert platform_client().post(path).status_code == 302
-        subscription = Subscription.objects.get(tenant=portal.tenant)
-        assert (subscription.plan.code, subscription.status, subscription.seats) == (
-            "enterprise",
-            "active",
-            3,
-        )
-        new_events = DoubleObject.objects.filter(object="event").exclude(id__in=objects_before)
-        assert new_events.count() >= 4
-        assert not new_events.filter(delivered_at__isnull=True).exists()
-    finally:
-        DoubleObject.objects.exclude(id__in=objects_before).delete()
-        StripeEvent.objects.exclude(id__in=events_before).delete()
-        DoubleIdempotencyKey.objects.exclude(key__in=keys_before).delete()
-        for code, price_id in prices_before.items():
-            Plan.objects.filter(code=code).update(stripe_price_id=price_id)
+    portal = make_committed_portal("commity")
+    change = services.choose_plan(
+        tenant=portal.tenant,
+        plan=Plan.objects.get(code="enterprise"),
+        seats=3,
+        email=portal.admin_email,
+        success_url=f"http://{portal.domain}/cms/billing/?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"http://{portal.domain}/cms/billing/",
+    )
+    path = change.checkout_url.removeprefix("http://localhost:8000")
+    assert platform_client().post(path).status_code == 302
+    subscription = Subscription.objects.get(tenant=portal.tenant)
+    assert (subscription.plan.code, subscription.status, subscription.seats) == (
+        "enterprise",
+        "active",
+        3,
+    )
+    new_events = DoubleObject.objects.filter(object="event").exclude(id__in=objects_before)
+    assert new_events.count() >= 4
+    assert not new_events.filter(delivered_at__isnull=True).exists()
 
 
 def test_a_read_only_portal_refuses_writes_but_not_reads_export_or_billing(two_portals, settings):

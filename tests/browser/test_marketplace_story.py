@@ -10,33 +10,19 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from billing.models import StripeEvent
 from marketplace import demo
 from marketplace.models import Installation, Licence, Listing, Purchase
 from tests.browser.test_accessibility import settled_violations
 from tests.browser.test_analytics_dashboards import _sign_in, _watch_csp
 from tests.conftest import put_on_plan
-from tests.test_marketplace_payments import _delete_public_rows
 
 MOCK_TITLE = "Intro Statistics Mock Exam"
 PACK_TITLE = demo.PACK_TITLE
 #: What must never reach a visitor or a non-buyer: answer keys and notes on strong answers.
 ANSWER_KEY_FIELDS = ("correct", "answer", "accepted", "tolerance", "weight", "ideal_answer_notes")
-
-
-@pytest.fixture
-def marketplace_rows_removed(committed_db):
-    """The committed listings name their tenants (PROTECT): remove them, and the webhook
-    events their purchase brought, before ``committed_db`` drops the tenants."""
-    events_before = set(StripeEvent.objects.values_list("pk", flat=True))
-    yield
-    connection.set_schema_to_public()
-    _delete_public_rows(Listing.objects.filter(publisher__slug="press"))
-    StripeEvent.objects.exclude(pk__in=events_before).delete()
 
 
 def _message(page, text: str):
@@ -105,7 +91,7 @@ def _search(page, **filters: str) -> None:
 
 
 def test_press_publishes_uni_installs_buys_and_updates_through_the_screens(
-    page, browser, live_port, make_committed_portal, marketplace_rows_removed, settings, screenshot
+    page, browser, live_port, make_committed_portal, settings, screenshot
 ):
     settings.VIVA_STRIPE_DOUBLE_URL = f"http://localhost:{live_port}/_stripe"
     press = make_committed_portal("press", "Quill Press", "publisher")
