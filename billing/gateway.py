@@ -595,6 +595,13 @@ def create_transfer(
     return transfer.id
 
 
+def find_transfer(*, transfer_group: str) -> str:
+    """The id of a transfer already made for ``transfer_group`` ("" if none): what makes a
+    payout retried after Stripe forgot its idempotency key (24 hours) send nothing twice."""
+    found = _call(client().v1.transfers.list, params={"transfer_group": transfer_group, "limit": 1})
+    return next((transfer.id for transfer in found.data), "")
+
+
 # --- webhooks --------------------------------------------------------------------------------
 
 

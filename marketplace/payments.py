@@ -351,8 +351,9 @@ def pay_out(*, publisher: Tenant) -> list[Purchase]:
 def transfer_payouts(*, publisher: Tenant, destination_account: str) -> list[Purchase]:
     """Send what is owed to ``publisher`` to ``destination_account``, one transfer per paid
     purchase. Each purchase row is locked while its transfer is made, so concurrent payouts
-    wait and then find it transferred; the idempotency key makes a retry after a crash (the
-    transfer made, the row not yet updated) return the same transfer instead of a second."""
+    wait and then find it transferred. A retry after a crash (the transfer made, the row not
+    yet updated) finds the transfer by its group, or within Stripe's 24 hours by the
+    idempotency key, and never sends a second."""
     sent = []
     owed = Purchase.objects.filter(
         listing__publisher=publisher,
@@ -366,12 +367,15 @@ def transfer_payouts(*, publisher: Tenant, destination_account: str) -> list[Pur
                 continue  # a concurrent payout sent it
             transfer_id = ""
             if purchase.publisher_share > 0:
+                group = f"marketplace-purchase-{purchase.pk}"
                 try:
-                    transfer_id = gateway.create_transfer(
+                    transfer_id = gateway.find_transfer(
+                        transfer_group=group
+                    ) or gateway.create_transfer(
                         amount=purchase.publisher_share,
                         currency=purchase.currency,
                         destination=destination_account,
-                        transfer_group=f"marketplace-purchase-{purchase.pk}",
+                        transfer_group=group,
                         idempotency_key=f"viva-marketplace-transfer-{purchase.pk}",
                     )
                 except gateway.GatewayError as error:

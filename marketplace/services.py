@@ -507,6 +507,15 @@ def update_installation(
         diff = documents.diff_documents(old, target.document)
         if target.number <= installation.version.number:
             return Updated(installation=installation, diff=DocumentDiff(), changed=False)
+        if _lands_as(target.document) != _lands_as(old):
+            # An interview listing of the first releases carried an exam; landing a template
+            # over it would orphan that exam (and its per-seat licence check).
+            raise MarketplaceError(
+                f"Version {target.number} is {_lands_as(target.document)}, but the installed "
+                f"version is {_lands_as(old)}: it cannot replace it. Keep the installed "
+                "version, or ask the publisher to publish it as a new listing.",
+                code="kind_changed",
+            )
         document = _checked(target)
         with schema_context(buyer.schema_name):
             landed = _land(
@@ -525,6 +534,16 @@ def update_installation(
         ]
         installation.save()
     return Updated(installation=installation, diff=diff, changed=True)
+
+
+def _lands_as(document: dict[str, Any]) -> str:
+    """What a version document becomes in a buyer's schema (by its shape: the interview
+    listings of the first releases carried exam-shaped documents)."""
+    if document.get("kind") == "question_bank":
+        return "bank questions"
+    if document.get("kind") == "interview" and "sections" not in document:
+        return "an interview template"
+    return "an exam"
 
 
 # -- landing a document in the buyer's schema (called inside schema_context) -------------------

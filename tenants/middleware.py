@@ -76,8 +76,9 @@ STRIPE_HOSTED_PAGES = (
     "https://billing.stripe.com",
     "https://connect.stripe.com",
 )
-#: allauth's "Continue to your identity provider" pages; the provider is each portal's own.
-SSO_LOGIN_PATH = re.compile(r"^/accounts/(?:google|oidc/[^/]+|saml/[^/]+)/login/$")
+#: allauth's "Continue to your identity provider" pages (the provider kinds of
+#: ``tenants.sso.models.ProviderKind``); the provider is each portal's own.
+SSO_LOGIN_PATH = re.compile(r"^/accounts/(?:google|github|oidc/[^/]+|saml/[^/]+)/login/$")
 #: The local Stripe double's hosted pages (development only) send people back to any portal.
 STRIPE_DOUBLE_PATH = "/_stripe/"
 
@@ -85,13 +86,14 @@ STRIPE_DOUBLE_PATH = "/_stripe/"
 def form_action_sources(path: str) -> list[str]:
     """Where a form on ``path`` may send the browser: this site, Stripe's hosted pages (or the
     local Stripe double standing in for them), and on SSO hand-off pages the identity
-    provider (any https origin: each portal configures its own)."""
+    provider (any https origin, http too in development: each portal configures its own)."""
     sources = [csp.CSP.SELF, *STRIPE_HOSTED_PAGES]
     if not settings.STRIPE_SECRET_KEY:
         double = urlsplit(settings.VIVA_STRIPE_DOUBLE_URL)
         sources.append(f"{double.scheme}://{double.netloc}")
     if SSO_LOGIN_PATH.match(path):
-        sources.append("https:")
+        # In development an identity provider may run on plain http (a local Keycloak).
+        sources += ["https:", "http:"] if settings.DEBUG else ["https:"]
     if path.startswith(STRIPE_DOUBLE_PATH):
         sources += ["http:", "https:"]
     return sources

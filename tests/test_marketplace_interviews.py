@@ -441,3 +441,43 @@ def test_installed_templates_and_paid_packs_stay_with_their_buyer(portals):
     with uni.activate():
         assert InterviewTemplate.objects.get().source_version == 1
     connection.set_schema_to_public()
+
+
+def test_an_exam_shaped_interview_version_is_never_replaced_by_a_template(portals):
+    """Interview listings of the first releases carried an exam; updating such an install to
+    a template version would orphan the exam, so it is refused and nothing changes."""
+    import hashlib
+    import json
+
+    from django_tenants.utils import schema_context
+
+    press, uni, _ = portals
+    exam = make_exam(press)
+    listing = services.create_listing(publisher=press.tenant, title="Legacy pack", kind="interview")
+    with schema_context(press.tenant.schema_name):
+        legacy = documents.build_from_exam(
+            exam_id=exam.pk, schema=press.tenant.schema_name, kind="interview"
+        ).document
+    body = json.dumps(legacy, sort_keys=True).encode()
+    first = ListingVersion.objects.create(
+        listing=listing,
+        number=1,
+        document=legacy,
+        size_bytes=len(body),
+        checksum=hashlib.sha256(body).hexdigest(),
+    )
+    Licence.objects.create(buyer=uni.tenant, listing=listing, source=Licence.Source.FREE)
+    installed = Installation.objects.create(
+        buyer=uni.tenant, listing=listing, version=first, exam_id=4242
+    )
+    services.publish_version(
+        publisher=press.tenant, listing=listing, template_id=authored_template(press).pk
+    )
+    with pytest.raises(MarketplaceError) as refused:
+        services.update_installation(buyer=uni.tenant, listing=listing)
+    assert refused.value.code == "kind_changed"
+    assert "is an interview template, but the installed version is an exam" in str(refused.value)
+    installed.refresh_from_db()
+    assert (installed.version_id, installed.exam_id) == (first.pk, 4242)
+    with uni.activate():
+        assert not InterviewTemplate.objects.exists()

@@ -22,7 +22,7 @@ from billing import services as billing
 from billing.models import Plan, StripeEvent, Subscription
 from billing.stripe_double import delivery as webhook_delivery
 from billing.stripe_double import store
-from billing.stripe_double.models import DoubleObject
+from billing.stripe_double.models import DoubleIdempotencyKey, DoubleObject
 from billing.webhooks import receive_webhook
 from marketplace import payments, selectors, services
 from marketplace.models import (
@@ -316,6 +316,11 @@ def test_onboarding_then_payouts_with_the_fee_split_and_idempotent_retries(
     Purchase.objects.filter(pk=before.pk).update(payout_status="owed", transfer_id="")
     assert payments.pay_out(publisher=press.tenant)[0].transfer_id == before.transfer_id
     assert store.balance_of(account.stripe_account_id) == 960
+    # ... and after Stripe has forgotten the idempotency key (24 hours): found by its group.
+    forgotten = DoubleIdempotencyKey.objects.filter(key__contains="viva-marketplace-transfer-")
+    assert forgotten.delete()[0] == 1
+    Purchase.objects.filter(pk=before.pk).update(payout_status="owed", transfer_id="")
+    assert payments.pay_out(publisher=press.tenant)[0].transfer_id == before.transfer_id
     assert DoubleObject.objects.filter(object="transfer").count() == 1
     # Nothing owed any more: another click sends nothing.
     assert payments.pay_out(publisher=press.tenant) == []

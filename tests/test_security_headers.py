@@ -32,6 +32,20 @@ def test_with_a_stripe_key_the_double_is_no_form_target(two_portals, settings):
 
 def test_only_sso_hand_off_pages_may_send_people_to_their_identity_provider(two_portals):
     a, _ = two_portals
-    for path in ("/accounts/oidc/northfield/login/", "/accounts/saml/northfield/login/"):
-        assert "https:" in form_action(a.client.get(path)), path
+    for path in (
+        "/accounts/google/login/",
+        "/accounts/github/login/",
+        "/accounts/oidc/northfield/login/",
+        "/accounts/saml/northfield/login/",
+    ):
+        sources = form_action(a.client.get(path))
+        assert "https:" in sources and "http:" not in sources, path
     assert "https:" not in form_action(a.client.get("/accounts/signup/"))
+
+
+def test_in_development_a_local_identity_provider_may_be_plain_http(settings):
+    from tenants.middleware import form_action_sources
+
+    settings.DEBUG = True
+    assert "http:" in form_action_sources("/accounts/oidc/keycloak/login/")
+    assert "http:" not in form_action_sources("/accounts/login/")

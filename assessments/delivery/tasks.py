@@ -21,7 +21,7 @@ def close_overdue_attempts() -> dict[str, int]:
 @shared_task(name="assessments.delivery.tasks.close_overdue_attempts_for_all_tenants")
 def close_overdue_attempts_for_all_tenants() -> int:
     """Periodic fan-out: one sweep per live portal, each in its own schema."""
-    return _fan_out(close_overdue_attempts)
+    return _fan_out(close_overdue_attempts, statuses=[Tenant.Status.ACTIVE])
 
 
 @shared_task(name="assessments.delivery.tasks.purge_expired_snapshots")
@@ -32,13 +32,16 @@ def purge_expired_snapshots() -> int:
 
 @shared_task(name="assessments.delivery.tasks.purge_expired_snapshots_for_all_tenants")
 def purge_expired_snapshots_for_all_tenants() -> int:
-    """Periodic fan-out (daily): one retention pass per live portal, in its own schema."""
-    return _fan_out(purge_expired_snapshots)
+    """Periodic fan-out (daily): one retention pass per portal, in its own schema. Suspended
+    portals too: a suspension does not extend how long camera images are kept."""
+    return _fan_out(
+        purge_expired_snapshots, statuses=[Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED]
+    )
 
 
-def _fan_out(task) -> int:
+def _fan_out(task, *, statuses: list[str]) -> int:
     schema_names = list(
-        Tenant.objects.filter(status=Tenant.Status.ACTIVE)
+        Tenant.objects.filter(status__in=statuses)
         .exclude(kind=Tenant.Kind.PLATFORM)
         .values_list("schema_name", flat=True)
     )
